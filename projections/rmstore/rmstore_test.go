@@ -1,0 +1,134 @@
+package rmstore_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"shenguan/eventstore/postgres/pgtest"
+	"shenguan/projections/rmstore"
+)
+
+func openBoth(t *testing.T) map[string]func(t *testing.T) rmstore.DB {
+	return map[string]func(t *testing.T) rmstore.DB{
+		"sqlite": func(t *testing.T) rmstore.DB {
+			db, err := rmstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "readmodels.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+		"postgres": func(t *testing.T) rmstore.DB {
+			db, err := rmstore.OpenPostgres(context.Background(), pgtest.NewDatabase(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		},
+	}
+}
+
+// TestPortableSQL runs the statements the package doc promises on both dialects.
+func TestPortableSQL(t *testing.T) {
+	for name, open := range openBoth(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t)
+			tables := rmstore.NewTables(map[string]string{"items": "items_g1"})
+			if _, err := db.Exec(ctx, tables.Expand(`CREATE TABLE {{items}} (
+				unit TEXT NOT NULL, id TEXT NOT NULL, n BIGINT NOT NULL, at BIGINT NOT NULL,
+				open BIGINT NOT NULL, score DOUBLE PRECISION, note TEXT, PRIMARY KEY (unit, id))`)); err != nil {
+				t.Fatal(err)
+			}
+			tx, err := db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := time.Date(2026, 3, 1, 8, 0, 0, 123456000, time.UTC)
+			up := tables.Expand(`INSERT INTO {{items}} (unit, id, n, at, open, score, note) VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (unit, id) DO UPDATE SET n = {{items}}.n + excluded.n, note = coalesce(excluded.note, $7)`)
+			for i, id := range []string{"a", "b", "c", "a", "d"} {
+				tx.Queue(up, "u1", id, int64(i+1), rmstore.Micros(at), rmstore.Bool(i%2 == 0), 1.5, nil)
+			}
+			tx.Queue(up, "u2", "z", int64(9), rmstore.Micros(at), int64(1), nil, "备注")
+			var n int64
+			// QueryRow flushes the queue first (read your own writes).
+			if err := tx.QueryRow(ctx, tables.Expand(`SELECT n FROM {{items}} WHERE unit = $1 AND id = $2`), "u1", "a").Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n != 5 {
+				t.Errorf("upserted n = %d, want 5", n)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Keyset pagination with row values, a parameter used twice.
+			rows, err := db.Query(ctx, tables.Expand(`SELECT id, at, note FROM {{items}}
+				WHERE unit = $1 AND (unit, id) > ($1, $2) ORDER BY unit, id LIMIT $3`), "u1", "a", int64(2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for rows.Next() {
+				var id string
+				var us int64
+				var note *string
+				if err := rows.Scan(&id, &us, &note); err != nil {
+					t.Fatal(err)
+				}
+				if !rmstore.FromMicros(us).Equal(at) || note != nil {
+					t.Errorf("row %s: at %v note %v, want %v and nil", id, rmstore.FromMicros(us), note, at)
+				}
+				got = append(got, id)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			rows.Close()
+			if diff := cmp.Diff([]string{"b", "c"}, got); diff != "" {
+				t.Errorf("page (-want +got):\n%s", diff)
+			}
+			var note string
+			if err := db.QueryRow(ctx, tables.Expand(`SELECT note FROM {{items}} WHERE unit = $1`), "u2").Scan(&note); err != nil || note != "备注" {
+				t.Errorf("note = %q, %v; want 备注", note, err)
+			}
+			err = db.QueryRow(ctx, tables.Expand(`SELECT n FROM {{items}} WHERE unit = $1`), "nobody").Scan(&n)
+			if !errors.Is(err, rmstore.ErrNoRows) {
+				t.Errorf("missing row: err = %v, want ErrNoRows", err)
+			}
+			// A failed queued statement fails the commit and rolls back.
+			tx, err = db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx.Queue(up, "u3", "x", int64(1), int64(0), int64(0), nil, nil)
+			tx.Queue(`INSERT INTO no_such_table VALUES ($1)`, int64(1))
+			if err := tx.Commit(ctx); err == nil {
+				t.Fatal("commit with a bad queued statement succeeded")
+			}
+			err = db.QueryRow(ctx, tables.Expand(`SELECT n FROM {{items}} WHERE unit = $1`), "u3").Scan(&n)
+			if !errors.Is(err, rmstore.ErrNoRows) {
+				t.Errorf("after rollback: err = %v, want ErrNoRows", err)
+			}
+			_, err = db.Exec(ctx, `SELECT * FROM missing_g7`)
+			if !rmstore.IsUndefinedTable(err) {
+				t.Errorf("IsUndefinedTable(%v) = false", err)
+			}
+		})
+	}
+}
+
+func TestExpand(t *testing.T) {
+	tb := rmstore.NewTables(map[string]string{"a": "p_a_g2", "b": "p_b_g2"})
+	got := tb.Expand("SELECT * FROM {{a}} JOIN {{ b }} ON {{a}}.x = {{b}}.x WHERE {{c}}")
+	want := "SELECT * FROM p_a_g2 JOIN p_b_g2 ON p_a_g2.x = p_b_g2.x WHERE {{c}}"
+	if got != want {
+		t.Errorf("Expand = %q, want %q", got, want)
+	}
+}
