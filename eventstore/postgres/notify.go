@@ -1,0 +1,104 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgxlisten"
+
+	"shenguan/eventstore"
+)
+
+// startListener runs a pgxlisten.Listener on its own connection (not from
+// the pool) until Close. Every notification, and every (re)connect, wakes
+// all waiters; they then ask the database what is visible.
+func (s *Store) startListener(cc *pgx.ConnConfig) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopListen = cancel
+	s.listenDone = make(chan struct{})
+	l := &pgxlisten.Listener{
+		Connect: func(ctx context.Context) (*pgx.Conn, error) {
+			return pgx.ConnectConfig(ctx, cc.Copy())
+		},
+		ReconnectDelay: time.Second,
+	}
+	l.Handle(Channel, wakeHandler{s})
+	go func() {
+		defer close(s.listenDone)
+		_ = l.Listen(ctx) // returns only when ctx is cancelled
+	}()
+}
+
+type wakeHandler struct{ s *Store }
+
+func (h wakeHandler) HandleNotification(context.Context, *pgconn.Notification, *pgx.Conn) error {
+	h.s.broadcast()
+	return nil
+}
+
+// HandleBacklog wakes waiters after a (re)connect: notifications sent while
+// the listener was down are lost.
+func (h wakeHandler) HandleBacklog(context.Context, string, *pgx.Conn) error {
+	h.s.broadcast()
+	return nil
+}
+
+// broadcast wakes every goroutine blocked in WaitAfter.
+func (s *Store) broadcast() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	close(s.wake)
+	s.wake = make(chan struct{})
+}
+
+// wakeChan returns the channel the next broadcast closes (nil after Close).
+func (s *Store) wakeChan() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	return s.wake
+}
+
+// WaitAfter blocks until an event after pos is visible in the global log,
+// or ctx is done (ctx.Err()), or the store is closed (eventstore.ErrClosed).
+// It wakes on NOTIFY and re-checks every recheck interval.
+func (s *Store) WaitAfter(ctx context.Context, pos eventstore.Position) error {
+	t := time.NewTimer(s.cfg.recheck)
+	defer t.Stop()
+	for {
+		// Take the channel before asking, so that a notification arriving
+		// between the query and the wait is not lost.
+		wake := s.wakeChan()
+		if wake == nil {
+			return eventstore.ErrClosed
+		}
+		var past bool
+		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events
+			WHERE (xid, seq) > ($1, $2) AND xid < `+xminExpr+`)`,
+			clamp(pos.Major), clamp(pos.Minor)).Scan(&past)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("wait: %w", err)
+		}
+		if past {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-t.C:
+		}
+		t.Reset(s.cfg.recheck)
+	}
+}
