@@ -1,0 +1,4 @@
+package graph
+
+// gqlgen finds ../gqlgen.yml by searching upwards and runs from the module root.
+//go:generate go tool gqlgen generate
