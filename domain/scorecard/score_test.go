@@ -67,6 +67,17 @@ func TestR12_ScorecardParts(t *testing.T) {
 			total: 92.13,
 		},
 		{
+			// docs/rubric.md §5: the worked example with a serious central finding.
+			name: "worked example with a central inspection finding",
+			c: scorecard.Counters{Unit: "u1", Year: 2026,
+				Pushes:      scorecard.Tally{Due: 10, OnTime: 7, Late: 2, Missing: 1},
+				Corrections: 1, Returns: 2,
+				Receipts: scorecard.Tally{Due: 20, OnTime: 20}},
+			f:     []scorecard.Finding{{ID: "f1", Source: scorecard.SourceExternalCentral, Unit: "u1", Severity: scorecard.SeveritySerious}},
+			want:  map[scorecard.PartKey]float64{scorecard.PartPush: 32.8, scorecard.PartProblems: 20, scorecard.PartResolutions: 20, scorecard.PartOverall: 9.33},
+			total: 82.13,
+		},
+		{
 			// problems: handling 3/4, timeliness 1 − 1/4, staffing (1 + 0.5)/2:
 			// 20 × (0.5·0.75 + 0.3·0.75 + 0.2·0.75) = 15.
 			// resolutions: (2 + 0.5·1)/4 → 20 × 0.625 = 12.5.
