@@ -1,0 +1,239 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"shenguan/eventstore"
+	"shenguan/projections/rmstore"
+)
+
+// RebuildOptions configure Rebuild. The zero value is usable.
+type RebuildOptions struct {
+	// ReadBatch is the page size read from the log (default 1000).
+	ReadBatch int
+	// CommitEvery is roughly how many events go into one transaction
+	// (default 10 000); statements are pipelined within it.
+	CommitEvery int
+	// Progress, when set, is called after every commit and once at the end.
+	Progress func(Progress)
+	// OnSwitch, when set, is called with the change of each switched
+	// projection (the Runner uses it to publish in-process).
+	OnSwitch func(Change)
+}
+
+// Progress reports a running rebuild.
+type Progress struct {
+	Projections []string
+	Events      int64               // events applied so far
+	Position    eventstore.Position // last applied
+	Head        eventstore.Position // the log's head when the rebuild started
+	Elapsed     time.Duration
+	PerSecond   float64 // events/s since the start
+	// Fraction estimates how much is done, from the major parts of the
+	// positions (exact on SQLite, where Major is the row sequence; an
+	// estimate elsewhere); ETA follows from it. Both are zero when unknown.
+	Fraction float64
+	ETA      time.Duration
+	Done     bool
+}
+
+// Rebuild rebuilds projs from position zero into a new generation of tables
+// while the current generation keeps answering queries (and a live runner
+// keeps following on it). When the new generation has caught up with the
+// log it becomes active in one transaction (a live runner then continues
+// on it from its checkpoint), other replicas are notified, and the tables
+// of every other generation are dropped.
+//
+// One pass over the log feeds all projs; each transaction applies a run of
+// pages to all of them and advances their checkpoints. Do not run two
+// rebuilds of the same projection at once. On error the new generation's
+// tables are dropped and the active generation is left as it was.
+func Rebuild(ctx context.Context, store eventstore.Store, db rmstore.DB, projs []Projection, opts RebuildOptions) error {
+	if err := validate(projs); err != nil {
+		return err
+	}
+	if opts.ReadBatch <= 0 {
+		opts.ReadBatch = 1000
+	}
+	if opts.CommitEvery <= 0 {
+		opts.CommitEvery = 10000
+	}
+	if err := setupMeta(ctx, db); err != nil {
+		return err
+	}
+	head, err := store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("projections: rebuild: head: %w", err)
+	}
+	gens := make([]genState, len(projs))
+	names := make([]string, len(projs))
+	for i, p := range projs {
+		names[i] = p.Name()
+		if gens[i], err = createGeneration(ctx, db, p, false); err != nil {
+			cleanupRebuild(db, projs[:i], gens[:i])
+			return err
+		}
+	}
+	if err := rebuildPass(ctx, store, db, projs, gens, head, names, opts); err != nil {
+		cleanupRebuild(db, projs, gens)
+		return err
+	}
+	// Switch over, all projections in one transaction.
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		cleanupRebuild(db, projs, gens)
+		return err
+	}
+	changes := make([]Change, len(projs))
+	for i, p := range projs {
+		if _, err := switchGeneration(ctx, tx, db.Dialect(), p.Name(), gens[i].gen, p.Version()); err != nil {
+			tx.Rollback(ctx)
+			cleanupRebuild(db, projs, gens)
+			return err
+		}
+		changes[i] = Change{Projection: p.Name(), Generation: gens[i].gen, Position: gens[i].pos, All: true}
+		queueNotify(tx, db.Dialect(), "rebuild", changes[i])
+	}
+	if err := tx.Commit(ctx); err != nil {
+		cleanupRebuild(db, projs, gens)
+		return err
+	}
+	for _, c := range changes {
+		if opts.OnSwitch != nil {
+			opts.OnSwitch(c)
+		}
+	}
+	for i, p := range projs {
+		keep := gens[i].gen
+		if err := dropGenerations(ctx, db, p.Name(), func(g int64) bool { return g != keep }); err != nil {
+			return fmt.Errorf("projections: rebuild %s: switched, but dropping old tables failed: %w", p.Name(), err)
+		}
+	}
+	return nil
+}
+
+// cleanupRebuild drops the unfinished generations of a failed rebuild.
+func cleanupRebuild(db rmstore.DB, projs []Projection, gens []genState) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i, p := range projs {
+		g := gens[i].gen
+		dropGenerations(ctx, db, p.Name(), func(x int64) bool { return x == g })
+	}
+}
+
+type page struct {
+	events []eventstore.Event
+	err    error
+}
+
+// rebuildPass applies the whole log to the new generations. A reader
+// goroutine prefetches pages so reading and writing overlap; at most a few
+// pages are held in memory.
+func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, projs []Projection, gens []genState,
+	head eventstore.Position, names []string, opts RebuildOptions) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pages := make(chan page, 4)
+	go func() {
+		defer close(pages)
+		var pos eventstore.Position
+		for {
+			evs, err := store.ReadAll(ctx, pos, opts.ReadBatch)
+			if err != nil {
+				select {
+				case pages <- page{err: err}:
+				case <-ctx.Done():
+				}
+				return
+			}
+			if len(evs) > 0 {
+				select {
+				case pages <- page{events: evs}:
+				case <-ctx.Done():
+					return
+				}
+				pos = evs[len(evs)-1].Position
+			}
+			if len(evs) < opts.ReadBatch {
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	var done int64
+	var last eventstore.Position
+	report := func(final bool) {
+		if opts.Progress == nil {
+			return
+		}
+		el := time.Since(start)
+		p := Progress{Projections: names, Events: done, Position: last, Head: head, Elapsed: el, Done: final}
+		if el > 0 {
+			p.PerSecond = float64(done) / el.Seconds()
+		}
+		if head.Major > 0 {
+			p.Fraction = min(1, float64(last.Major)/float64(head.Major))
+			if final {
+				p.Fraction = 1
+			}
+			if p.Fraction > 0 {
+				p.ETA = time.Duration(float64(el) * (1 - p.Fraction) / p.Fraction)
+			}
+		}
+		opts.Progress(p)
+	}
+	for {
+		pg, ok := <-pages
+		if !ok {
+			break
+		}
+		if pg.err != nil {
+			return fmt.Errorf("projections: rebuild: read log: %w", pg.err)
+		}
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for {
+			for i, p := range projs {
+				if _, err := applyBatch(ctx, tx, db.Dialect(), p, gens[i], false, pg.events); err != nil {
+					tx.Rollback(ctx)
+					return err
+				}
+			}
+			n += len(pg.events)
+			last = pg.events[len(pg.events)-1].Position
+			for i := range gens {
+				gens[i].pos = last
+			}
+			if n >= opts.CommitEvery {
+				break
+			}
+			if pg, ok = <-pages; !ok {
+				break
+			}
+			if pg.err != nil {
+				tx.Rollback(ctx)
+				return fmt.Errorf("projections: rebuild: read log: %w", pg.err)
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			if errors.Is(err, ErrCheckpointMoved) {
+				return fmt.Errorf("projections: rebuild: another rebuild wrote the new generation: %w", err)
+			}
+			return err
+		}
+		done += int64(n)
+		report(false)
+		if !ok {
+			break
+		}
+	}
+	report(true)
+	return nil
+}

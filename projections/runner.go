@@ -1,0 +1,451 @@
+package projections
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"shenguan/eventstore"
+	"shenguan/projections/rmstore"
+)
+
+// Options configure a Runner. The zero value is usable.
+type Options struct {
+	// BatchSize is the most events read and committed in one transaction
+	// when following (default 1000). A batch is whatever has arrived, up to
+	// this many.
+	BatchSize int
+	// LeaderRetry is how often a replica that does not run a projection
+	// tries to take it over (default 1 s); on PostgreSQL it is also how often
+	// the leader checks its lock connection.
+	LeaderRetry time.Duration
+	// Broker receives every change (default: a new one, see Runner.Broker).
+	Broker *Broker
+	// Catalog is invalidated on generation switches (default: a new one).
+	Catalog *Catalog
+	// Logger gets errors that the runner retries (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Runner runs projections: it keeps each one's read model up to date with
+// the log (Run, RunToEnd), elects one leader per projection across replicas
+// on PostgreSQL, publishes what changed, answers WaitFor and reports Stats.
+// All methods are safe for concurrent use.
+type Runner struct {
+	store   eventstore.Store
+	db      rmstore.DB
+	opts    Options
+	origin  string
+	projs   []*tracked
+	byName  map[string]*tracked
+	broker  *Broker
+	catalog *Catalog
+	log     *slog.Logger
+
+	setupMu sync.Mutex
+	setup   bool
+
+	progMu   sync.Mutex
+	progress chan struct{} // closed and replaced when any checkpoint advances
+
+	elector elector
+}
+
+// tracked is the runner's view of one projection.
+type tracked struct {
+	p Projection
+
+	mu         sync.Mutex
+	gen        int64               // best known active generation
+	pos        eventstore.Position // its checkpoint (local commits and notifications)
+	known      bool
+	leader     bool
+	applied    uint64
+	samples    []sample
+	lastCommit time.Time
+	lastErr    error
+}
+
+type sample struct {
+	at time.Time
+	n  uint64
+}
+
+// New returns a runner of projs over an event store and a read-model
+// store. It does not touch the database until Setup, Run or RunToEnd.
+// Errors: ErrInvalidProjection for a bad or duplicate name.
+func New(store eventstore.Store, db rmstore.DB, opts Options, projs ...Projection) (*Runner, error) {
+	if err := validate(projs); err != nil {
+		return nil, err
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.LeaderRetry <= 0 {
+		opts.LeaderRetry = time.Second
+	}
+	if opts.Broker == nil {
+		opts.Broker = NewBroker()
+	}
+	if opts.Catalog == nil {
+		opts.Catalog = NewCatalog(db)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	r := &Runner{
+		store: store, db: db, opts: opts, origin: hex.EncodeToString(b[:]),
+		byName: map[string]*tracked{}, broker: opts.Broker, catalog: opts.Catalog,
+		log: opts.Logger, progress: make(chan struct{}),
+	}
+	for _, p := range projs {
+		t := &tracked{p: p}
+		r.projs = append(r.projs, t)
+		r.byName[p.Name()] = t
+	}
+	if pg, ok := db.(*rmstore.PostgresDB); ok {
+		r.elector = newPGElector(pg, opts.LeaderRetry, r.log)
+	} else {
+		r.elector = localElector{}
+	}
+	return r, nil
+}
+
+// Broker returns the broker changes are published to.
+func (r *Runner) Broker() *Broker { return r.broker }
+
+// Catalog returns the catalog the runner keeps fresh.
+func (r *Runner) Catalog() *Catalog { return r.catalog }
+
+// Setup creates the bookkeeping tables and the first generation of every
+// projection that has none. It is idempotent and safe to run from several
+// replicas at once.
+func (r *Runner) Setup(ctx context.Context) error {
+	r.setupMu.Lock()
+	defer r.setupMu.Unlock()
+	if r.setup {
+		return nil
+	}
+	if err := setupMeta(ctx, r.db); err != nil {
+		return err
+	}
+	for _, t := range r.projs {
+		_, found, err := loadActive(ctx, r.db, t.p.Name())
+		if err != nil {
+			return err
+		}
+		if !found {
+			if _, err := createGeneration(ctx, r.db, t.p, true); err != nil {
+				// Another replica may have created it first.
+				if _, found2, err2 := loadActive(ctx, r.db, t.p.Name()); err2 != nil || !found2 {
+					return err
+				}
+			}
+		}
+	}
+	r.setup = true
+	return nil
+}
+
+// RunToEnd brings every projection up to the log's current end and returns
+// (used by tests and after a rebuild). It takes no leadership: it may run
+// beside a live runner, and the checkpoint check still applies each event
+// exactly once. A projection whose Version changed is rebuilt first.
+func (r *Runner) RunToEnd(ctx context.Context) error {
+	if err := r.Setup(ctx); err != nil {
+		return err
+	}
+	for _, t := range r.projs {
+		if err := r.runOne(ctx, t, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Run follows the log with every projection until ctx is done, then returns
+// ctx.Err(). On PostgreSQL each projection runs on exactly one replica at a
+// time (a session advisory lock); the others retry every LeaderRetry. Run
+// also listens for other replicas' commits (LISTEN/NOTIFY) so that Broker
+// subscribers and WaitFor see them. Errors inside a projection (a failing
+// Apply, a lost connection) are logged and retried with back-off; Stats
+// reports the last one.
+func (r *Runner) Run(ctx context.Context) error {
+	for {
+		err := r.Setup(ctx)
+		if err == nil {
+			break
+		}
+		r.log.Error("projections: setup", "err", err)
+		if !sleep(ctx, r.opts.LeaderRetry) {
+			return ctx.Err()
+		}
+	}
+	var wg sync.WaitGroup
+	if pg, ok := r.db.(*rmstore.PostgresDB); ok {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.listen(ctx, pg) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); r.elector.watch(ctx) }()
+	for _, t := range r.projs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.follow(ctx, t)
+		}()
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// follow runs one projection while this replica leads it.
+func (r *Runner) follow(ctx context.Context, t *tracked) {
+	backoff := r.opts.LeaderRetry
+	for ctx.Err() == nil {
+		lctx, release, err := r.elector.acquire(ctx, t.p.Name())
+		if err != nil {
+			continue // ctx done, or retried inside acquire
+		}
+		t.setLeader(true)
+		err = r.runOne(lctx, t, true)
+		t.setLeader(false)
+		release()
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil && lctx.Err() == nil {
+			t.setErr(err)
+			r.log.Error("projections: projection failed; retrying", "projection", t.p.Name(), "err", err, "retry", backoff)
+			if !sleep(ctx, backoff) {
+				return
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		backoff = r.opts.LeaderRetry
+	}
+}
+
+// prepare returns the active generation of t's projection, rebuilding it
+// first when its stored version differs from the code's.
+func (r *Runner) prepare(ctx context.Context, t *tracked) (genState, error) {
+	g, found, err := loadActive(ctx, r.db, t.p.Name())
+	if err != nil {
+		return genState{}, err
+	}
+	if !found {
+		return genState{}, fmt.Errorf("%w: %s", ErrNotBuilt, t.p.Name())
+	}
+	if g.version != t.p.Version() {
+		r.log.Info("projections: version changed; rebuilding", "projection", t.p.Name(), "from", g.version, "to", t.p.Version())
+		err := Rebuild(ctx, r.store, r.db, []Projection{t.p}, RebuildOptions{OnSwitch: r.publishLocal})
+		if err != nil {
+			return genState{}, err
+		}
+		return r.prepare(ctx, t)
+	}
+	r.observe(Change{Projection: t.p.Name(), Generation: g.gen, Position: g.pos}, false)
+	return g, nil
+}
+
+// runOne applies batches to one projection until the end of the log
+// (follow false) or until ctx is done (follow true).
+func (r *Runner) runOne(ctx context.Context, t *tracked, follow bool) error {
+	g, err := r.prepare(ctx, t)
+	if err != nil {
+		return err
+	}
+	for {
+		evs, err := r.store.ReadAll(ctx, g.pos, r.opts.BatchSize)
+		if err != nil {
+			return fmt.Errorf("projections: %s: read log: %w", t.p.Name(), err)
+		}
+		if len(evs) == 0 {
+			if !follow {
+				return nil
+			}
+			if err := r.store.WaitAfter(ctx, g.pos); err != nil {
+				return err
+			}
+			continue
+		}
+		err = r.commit(ctx, t, g, evs)
+		if errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched) {
+			if g, err = r.prepare(ctx, t); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		g.pos = evs[len(evs)-1].Position
+		if !follow && len(evs) < r.opts.BatchSize {
+			return nil
+		}
+	}
+}
+
+// commit applies one batch and its checkpoint in one transaction, then
+// publishes the change.
+func (r *Runner) commit(ctx context.Context, t *tracked, g genState, evs []eventstore.Event) error {
+	tx, err := r.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	keys, err := applyBatch(ctx, tx, r.db.Dialect(), t.p, g, true, evs)
+	if err != nil {
+		return err
+	}
+	c := Change{Projection: t.p.Name(), Generation: g.gen, Position: evs[len(evs)-1].Position, Keys: keys}
+	queueNotify(tx, r.db.Dialect(), r.origin, c)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	t.count(len(evs))
+	r.publishLocal(c)
+	return nil
+}
+
+// publishLocal records a committed change and publishes it in-process.
+func (r *Runner) publishLocal(c Change) {
+	r.observe(c, true)
+	r.broker.Publish(c)
+}
+
+// observe advances the known checkpoint of c's projection and wakes
+// WaitFor. Changes of older generations are ignored.
+func (r *Runner) observe(c Change, committed bool) {
+	t, ok := r.byName[c.Projection]
+	if ok {
+		t.mu.Lock()
+		switch {
+		case c.Generation > t.gen:
+			t.gen, t.pos, t.known = c.Generation, c.Position, true
+		case c.Generation == t.gen && c.Position.Compare(t.pos) > 0:
+			t.pos, t.known = c.Position, true
+		case c.Generation == t.gen:
+			t.known = true
+		}
+		if committed {
+			t.lastCommit = time.Now()
+		}
+		t.mu.Unlock()
+	}
+	r.catalog.observe(c)
+	r.progMu.Lock()
+	close(r.progress)
+	r.progress = make(chan struct{})
+	r.progMu.Unlock()
+}
+
+// refresh reads every projection's active checkpoint from the database.
+func (r *Runner) refresh(ctx context.Context) error {
+	for _, t := range r.projs {
+		g, found, err := loadActive(ctx, r.db, t.p.Name())
+		if err != nil {
+			return err
+		}
+		if found {
+			r.observe(Change{Projection: t.p.Name(), Generation: g.gen, Position: g.pos}, false)
+		}
+	}
+	return nil
+}
+
+// passed reports whether every projection's known checkpoint is at or after pos.
+func (r *Runner) passed(pos eventstore.Position) bool {
+	for _, t := range r.projs {
+		t.mu.Lock()
+		ok := t.known && t.pos.Compare(pos) >= 0
+		t.mu.Unlock()
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// WaitFor blocks until every projection's checkpoint has reached pos (the
+// position of an append), so that a mutation can answer with its own write
+// visible. It is woken by commits of this process and, on PostgreSQL, of
+// other replicas (NOTIFY); while waiting it also re-reads the checkpoints
+// every 2 s in case a notification was lost. It returns ctx.Err() when ctx
+// is done first.
+func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
+	if r.passed(pos) {
+		return nil
+	}
+	if err := r.Setup(ctx); err != nil {
+		return err
+	}
+	reread := time.NewTimer(0)
+	defer reread.Stop()
+	for {
+		r.progMu.Lock()
+		ch := r.progress
+		r.progMu.Unlock()
+		if r.passed(pos) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		case <-reread.C:
+			if err := r.refresh(ctx); err != nil && ctx.Err() == nil {
+				r.log.Warn("projections: WaitFor: read checkpoints", "err", err)
+			}
+			reread.Reset(2 * time.Second)
+		}
+	}
+}
+
+func (t *tracked) setLeader(b bool) {
+	t.mu.Lock()
+	t.leader = b
+	t.mu.Unlock()
+}
+
+func (t *tracked) setErr(err error) {
+	t.mu.Lock()
+	t.lastErr = err
+	t.mu.Unlock()
+}
+
+// rateWindow is the span events/s is measured over.
+const rateWindow = 10 * time.Second
+
+func (t *tracked) count(n int) {
+	now := time.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.applied += uint64(n)
+	t.lastErr = nil
+	t.samples = append(t.samples, sample{now, t.applied})
+	i := 0
+	for i < len(t.samples)-1 && now.Sub(t.samples[i].at) > rateWindow {
+		i++
+	}
+	t.samples = t.samples[i:]
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-tm.C:
+		return true
+	}
+}
