@@ -71,7 +71,7 @@ func TestR1_Push(t *testing.T) {
 			When: mod(func(c *Push) { c.CaseID = "" }), Err: domain.ErrValidation},
 		{Name: "refused: commitment mode on a matter without 告知承诺", Now: pushAt,
 			When: mod(func(c *Push) { c.Matter.CommitmentApplies = false; c.Mode = ModeCommitment; c.Documents = docs(true) }),
-			Err: ErrCommitmentNotApplicable},
+			Err:  ErrCommitmentNotApplicable},
 	})
 }
 
