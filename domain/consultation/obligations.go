@@ -9,7 +9,8 @@ import (
 // domain.ObResolution, rule R10): the owner unit must carry it out by the end
 // (24:00, Asia/Shanghai) of its due date, or — when the resolution names no
 // due date — within p.ResolutionDefaultDays working days of the meeting. The
-// clock starts when the meeting was held. The report of implementation
+// clock starts when the meeting was held. A due date the meeting chose is
+// kept as chosen, even when it falls on a rest day. The report of implementation
 // fulfils it; a late report stays visible as late. The counterpart unit is
 // the holding unit (the district office's unit for a district meeting) when
 // it differs from the owner. Ids are "consultation/<id>/RESOLUTION/<resolutionID>".
