@@ -17,15 +17,18 @@
 // positions from ever being reused, even if the last row were deleted.
 //
 // Concurrency. One write connection, guarded by a context-aware lock, runs
-// each append in a BEGIN IMMEDIATE transaction: check the command id
-// (idempotency), read the stream head, check the expectation, insert the
-// rows (one multi-row INSERT per chunk), record the command, commit. Reads
-// go through a separate pool of query-only connections, which in WAL mode
-// never wait for the writer. After each commit the store closes and
-// replaces a channel, which wakes WaitAfter and so Subscribe without
-// polling. The store is safe for concurrent use from one process; appends
-// made by another process to the same file are stored correctly but do not
-// wake this process's waiters until its own next commit.
+// the appends in BEGIN IMMEDIATE transactions. Appends that arrive while a
+// transaction runs are committed together in the next one (group commit):
+// each runs in its own savepoint — check the command id (idempotency), read
+// the stream head, check the expectation, insert the rows (one multi-row
+// INSERT per chunk), record the command — so a failing append is rolled back
+// alone, and the group pays for one sync. Reads go through a separate pool of
+// query-only connections, which in WAL mode never wait for the writer. After
+// each commit the store closes and replaces a channel, which wakes WaitAfter
+// and so Subscribe without polling. The store is safe for concurrent use
+// from one process; appends made by another process to the same file are
+// stored correctly but do not wake this process's waiters until its own
+// next commit.
 //
 // Idempotency. A commands table maps (stream, command id) to the result of
 // the append, so a retried command returns its first result, also after a
@@ -39,6 +42,7 @@ import (
 	"fmt"
 	"iter"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -117,6 +121,8 @@ type Store struct {
 
 	wlock chan struct{} // holds one token: the right to use the write connection
 	w     *writer
+	qmu   sync.Mutex
+	queue []*pending // appends waiting for the next group commit
 
 	mu     sync.Mutex
 	notify chan struct{} // closed and replaced after each commit
@@ -136,6 +142,9 @@ type writer struct {
 	begin      *sql.Stmt
 	commit     *sql.Stmt
 	rollback   *sql.Stmt
+	savepoint  *sql.Stmt
+	rollbackTo *sql.Stmt
+	release    *sql.Stmt
 	findCmd    *sql.Stmt
 	headFull   *sql.Stmt
 	headVer    *sql.Stmt
@@ -236,6 +245,9 @@ func (w *writer) prepare(ctx context.Context) error {
 	w.begin = p(`BEGIN IMMEDIATE`)
 	w.commit = p(`COMMIT`)
 	w.rollback = p(`ROLLBACK`)
+	w.savepoint = p(`SAVEPOINT a`)
+	w.rollbackTo = p(`ROLLBACK TO a`)
+	w.release = p(`RELEASE a`)
 	w.findCmd = p(`SELECT first_version, version, position FROM commands WHERE stream = ? AND command_id = ?`)
 	w.headFull = p(`SELECT version, hash FROM events WHERE stream = ? ORDER BY version DESC LIMIT 1`)
 	w.headVer = p(`SELECT coalesce(max(version), 0) FROM events WHERE stream = ?`)
@@ -273,58 +285,190 @@ func (s *Store) Path() string { return s.path }
 // metrics. Writes must go through Append.
 func (s *Store) DB() *sql.DB { return s.readDB }
 
-// Append implements eventstore.Store.
+// pending is an append waiting for the write connection.
+type pending struct {
+	ctx   context.Context
+	req   eventstore.AppendRequest
+	res   eventstore.AppendResult
+	err   error
+	taken bool          // a committer has taken it (guarded by Store.qmu)
+	done  chan struct{} // closed when res and err are final
+}
+
+// Append implements eventstore.Store. Concurrent appends are committed in
+// groups: whichever caller holds the write connection runs every waiting
+// append in one transaction, each inside its own savepoint (so one failing
+// append does not affect the others), and syncs once for all of them.
 func (s *Store) Append(ctx context.Context, req eventstore.AppendRequest) (eventstore.AppendResult, error) {
 	if err := eventstore.Validate(req, s.cfg.maxEventSize); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	select {
-	case <-s.wlock:
-	case <-ctx.Done():
-		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", req.Stream, ctx.Err())
-	case <-s.closed:
-		return eventstore.AppendResult{}, eventstore.ErrClosed
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", req.Stream, err)
 	}
-	defer func() { s.wlock <- struct{}{} }()
+	p := &pending{ctx: ctx, req: req, done: make(chan struct{})}
+	s.qmu.Lock()
+	s.queue = append(s.queue, p)
+	s.qmu.Unlock()
+	for {
+		select {
+		case <-p.done:
+			return p.res, p.err
+		case <-s.wlock:
+			s.commitGroup()
+			s.wlock <- struct{}{}
+		case <-ctx.Done():
+			s.qmu.Lock()
+			if !p.taken {
+				s.queue = slices.DeleteFunc(s.queue, func(q *pending) bool { return q == p })
+				s.qmu.Unlock()
+				return eventstore.AppendResult{}, fmt.Errorf("append %s: %w", req.Stream, ctx.Err())
+			}
+			s.qmu.Unlock()
+			<-p.done // a committer runs it now; its outcome is the answer
+			return p.res, p.err
+		case <-s.closed:
+			s.qmu.Lock()
+			if !p.taken {
+				s.queue = slices.DeleteFunc(s.queue, func(q *pending) bool { return q == p })
+				s.qmu.Unlock()
+				return eventstore.AppendResult{}, eventstore.ErrClosed
+			}
+			s.qmu.Unlock()
+			<-p.done
+			return p.res, p.err
+		}
+	}
+}
+
+// maxGroup bounds how many appends and events share one transaction.
+const (
+	maxGroup       = 256
+	maxGroupEvents = 20000
+)
+
+// commitGroup takes waiting appends off the queue and commits them in one
+// transaction. The caller holds the write connection.
+func (s *Store) commitGroup() {
+	s.qmu.Lock()
+	n, events := 0, 0
+	for n < len(s.queue) && n < maxGroup && (n == 0 || events+len(s.queue[n].req.Events) <= maxGroupEvents) {
+		events += len(s.queue[n].req.Events)
+		s.queue[n].taken = true
+		n++
+	}
+	group := slices.Clone(s.queue[:n])
+	s.queue = slices.Delete(s.queue, 0, n)
+	s.qmu.Unlock()
+	if len(group) == 0 {
+		return
+	}
+	finish := func() {
+		for _, p := range group {
+			close(p.done)
+		}
+	}
 	select {
 	case <-s.closed:
-		return eventstore.AppendResult{}, eventstore.ErrClosed
+		for _, p := range group {
+			p.err = eventstore.ErrClosed
+		}
+		finish()
+		return
 	default:
 	}
 
-	res, err := s.append(ctx, req)
-	if err != nil {
-		var vc *eventstore.VersionConflictError
-		if errors.As(err, &vc) {
-			return res, err
+	w := s.w
+	bg := context.Background()
+	if _, err := w.begin.ExecContext(bg); err != nil {
+		for _, p := range group {
+			p.err = fmt.Errorf("append %s: begin: %w", p.req.Stream, err)
 		}
-		return res, fmt.Errorf("append %s: %w", req.Stream, err)
+		finish()
+		return
 	}
-	if !res.Duplicate {
-		s.head.Store(res.Position.Major)
+	useSavepoints := len(group) > 1
+	ok := 0
+	for _, p := range group {
+		if err := p.ctx.Err(); err != nil {
+			p.err = fmt.Errorf("append %s: %w", p.req.Stream, err)
+			continue
+		}
+		if useSavepoints {
+			if _, err := w.savepoint.ExecContext(bg); err != nil {
+				p.err = fmt.Errorf("append %s: savepoint: %w", p.req.Stream, err)
+				continue
+			}
+		}
+		p.res, p.err = s.append(p.ctx, p.req)
+		if p.err != nil {
+			var vc *eventstore.VersionConflictError
+			if !errors.As(p.err, &vc) {
+				p.err = fmt.Errorf("append %s: %w", p.req.Stream, p.err)
+			}
+			p.res = eventstore.AppendResult{}
+			if useSavepoints {
+				if _, err := w.rollbackTo.ExecContext(bg); err != nil {
+					p.err = errors.Join(p.err, fmt.Errorf("rollback to savepoint: %w", err))
+				}
+			}
+		} else if !p.res.Duplicate {
+			ok++
+		}
+		if useSavepoints {
+			if _, err := w.release.ExecContext(bg); err != nil {
+				// The savepoint is gone only if the transaction is: fail the group.
+				s.failGroup(group, fmt.Errorf("release savepoint: %w", err))
+				finish()
+				return
+			}
+		}
+	}
+	if !useSavepoints && group[0].err != nil {
+		if _, err := w.rollback.ExecContext(bg); err != nil {
+			group[0].err = errors.Join(group[0].err, fmt.Errorf("rollback: %w", err))
+		}
+		finish()
+		return
+	}
+	if _, err := w.commit.ExecContext(bg); err != nil {
+		s.failGroup(group, fmt.Errorf("commit: %w", err))
+		finish()
+		return
+	}
+	if ok > 0 {
+		var last uint64
+		for _, p := range group {
+			if p.err == nil && !p.res.Duplicate {
+				last = max(last, p.res.Position.Major)
+			}
+		}
+		s.head.Store(last)
 		s.mu.Lock()
 		close(s.notify)
 		s.notify = make(chan struct{})
 		s.mu.Unlock()
 	}
-	return res, nil
+	finish()
 }
 
-// append runs one append transaction on the write connection (held by the caller).
+// failGroup rolls the transaction back and fails every append of the group
+// that had not failed already.
+func (s *Store) failGroup(group []*pending, err error) {
+	if _, rerr := s.w.rollback.ExecContext(context.Background()); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("rollback: %w", rerr))
+	}
+	for _, p := range group {
+		if p.err == nil {
+			p.res, p.err = eventstore.AppendResult{}, fmt.Errorf("append %s: %w", p.req.Stream, err)
+		}
+	}
+}
+
+// append runs one append inside the open transaction (or savepoint) of the
+// write connection, which the caller holds.
 func (s *Store) append(ctx context.Context, req eventstore.AppendRequest) (res eventstore.AppendResult, err error) {
 	w := s.w
-	if _, err := w.begin.ExecContext(ctx); err != nil {
-		return res, fmt.Errorf("begin: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			if _, rerr := w.rollback.ExecContext(context.Background()); rerr != nil && err == nil {
-				err = fmt.Errorf("rollback: %w", rerr)
-			}
-		}
-	}()
-
 	if req.CommandID != "" {
 		var first, ver, pos int64
 		switch err := w.findCmd.QueryRowContext(ctx, req.Stream, req.CommandID).Scan(&first, &ver, &pos); {
@@ -395,10 +539,6 @@ func (s *Store) append(ctx context.Context, req eventstore.AppendRequest) (res e
 			return eventstore.AppendResult{}, fmt.Errorf("record command: %w", err)
 		}
 	}
-	if _, err := w.commit.ExecContext(ctx); err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("commit: %w", err)
-	}
-	committed = true
 	return res, nil
 }
 
