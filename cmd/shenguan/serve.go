@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"shenguan/domain/calendar"
+	"shenguan/eventstore"
+	"shenguan/eventstore/postgres"
+	"shenguan/eventstore/sqlite"
+	"shenguan/graph"
+	"shenguan/graph/auth"
+)
+
+func init() {
+	register("serve", "运行 GraphQL 服务（/graphql、GraphiQL、/healthz、/readyz、/metrics）", runServe)
+}
+
+// serveConfig configures Main.
+type serveConfig struct {
+	Addr          string // listen address; "127.0.0.1:0" picks a free port
+	Store         storeConfig
+	JWT           jwtConfig
+	Introspection bool
+	// ShutdownTimeout bounds the graceful shutdown (30 s when zero).
+	ShutdownTimeout time.Duration
+}
+
+// Main is the running service: Run opens the event store, builds the
+// handler and starts serving; Close shuts it down gracefully. End-to-end
+// tests start it on 127.0.0.1:0 with a temporary data directory.
+type Main struct {
+	Config serveConfig
+	Logger *slog.Logger
+
+	store    eventstore.Store
+	handler  *graph.Handler
+	server   *http.Server
+	listener net.Listener
+	served   chan error // the result of server.Serve
+}
+
+// Run opens the store, starts the projections and serves HTTP in the
+// background. It returns once the listener is bound (see Addr) or with the
+// error that prevented starting; after an error Close releases what was
+// opened.
+func (m *Main) Run(ctx context.Context) error {
+	if m.Logger == nil {
+		m.Logger = slog.Default()
+	}
+	c := m.Config
+	store, kind, err := openServeStore(ctx, &c.Store)
+	if err != nil {
+		return err
+	}
+	m.store = store
+
+	v, err := m.verifier(ctx)
+	if err != nil {
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// SEAM (projections): once the read models exist, build the runner here
+	// — projections.New(store, readModelDB, opts, <projections>...) — run it
+	// in the background (Run(ctx) follows the log, with leader election on
+	// PostgreSQL), register runner.Collector() on reg, pass its Broker to the
+	// resolver for subscriptions, and make ready below call the runner's
+	// lag check. Close must stop it before closing the store.
+	ready := func(ctx context.Context) error {
+		if _, err := store.Head(ctx); err != nil {
+			return errors.New("event store unavailable")
+		}
+		return nil
+	}
+
+	m.handler, err = graph.NewHandler(graph.Config{
+		Resolver: &graph.Resolver{
+			Calendar: calendar.New(),
+			Info:     graph.Info{Version: version(), Store: kind, StartedAt: time.Now()},
+			Logger:   m.Logger,
+		},
+		Verifier:      v,
+		Logger:        m.Logger,
+		Registry:      reg,
+		Ready:         ready,
+		Introspection: c.Introspection,
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("无法监听 %s：%w", c.Addr, err)
+	}
+	m.listener = ln
+	m.server = &http.Server{
+		Handler:           m.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(ln) }()
+
+	hs := "关闭"
+	if v != nil {
+		hs = "HS256"
+		if c.JWT.JWKS != "" {
+			hs = "JWKS " + c.JWT.JWKS
+			if c.JWT.Secret != "" {
+				hs += " + HS256"
+			}
+		}
+	}
+	m.Logger.Info("shenguan 服务已启动",
+		"addr", "http://"+m.Addr(), "graphql", "http://"+m.Addr()+"/graphql",
+		"store", c.Store.describe(), "tokens", hs, "audience", v.Audience())
+	return nil
+}
+
+// verifier builds the token verifier: the JWKS when --jwks is given (plus
+// HS256 only with an explicit --jwt-secret), otherwise HS256 with the
+// configured or the data directory's development secret.
+func (m *Main) verifier(ctx context.Context) (*auth.Verifier, error) {
+	c := m.Config.JWT
+	cfg := auth.Config{Audience: c.Audience}
+	if c.JWKS != "" {
+		ks, err := auth.LoadKeySet(ctx, c.JWKS)
+		if err != nil {
+			return nil, fmt.Errorf("无法读取 JWKS：%w", err)
+		}
+		cfg.Keys = ks
+	}
+	if c.JWKS == "" || c.Secret != "" {
+		secret, err := c.hs256Secret(m.Config.Store.DataDir, true)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Secret = secret
+	}
+	return auth.NewVerifier(cfg)
+}
+
+// Addr returns the bound address (host:port), or "" before Run.
+func (m *Main) Addr() string {
+	if m.listener == nil {
+		return ""
+	}
+	return m.listener.Addr().String()
+}
+
+// Close shuts down gracefully: it stops accepting connections, lets
+// in-flight requests finish, closes every websocket (subscribers receive a
+// close frame), then closes the store. It waits at most ShutdownTimeout.
+func (m *Main) Close() error {
+	timeout := m.Config.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if m.server != nil {
+		shut := make(chan error, 1)
+		go func() { shut <- m.server.Shutdown(ctx) }()
+		if err := m.handler.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close websockets: %w", err))
+		}
+		if err := <-shut; err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serve: %w", err))
+		}
+		m.server = nil
+	}
+	// SEAM (projections): stop the runner here, before the store closes.
+	if m.store != nil {
+		if err := m.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		m.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// openServeStore opens the event store for serve, creating what is missing:
+// the data directory and SQLite schema, or the PostgreSQL schema
+// (migrations are idempotent and serialised by the database). It returns
+// the store and its kind ("sqlite" or "postgres").
+func openServeStore(ctx context.Context, c *storeConfig) (eventstore.Store, string, error) {
+	pg, err := c.postgres()
+	if err != nil {
+		return nil, "", err
+	}
+	if pg {
+		if err := postgres.Migrate(ctx, c.DatabaseURL); err != nil {
+			return nil, "", fmt.Errorf("%s 迁移失败：%w", c.describe(), err)
+		}
+		s, err := openStore(ctx, c)
+		return s, "postgres", err
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return nil, "", fmt.Errorf("无法创建数据目录 %s：%w", c.DataDir, err)
+	}
+	s, err := sqlite.Open(ctx, c.sqlitePath())
+	if err != nil {
+		return nil, "", fmt.Errorf("无法打开 %s：%w", c.describe(), err)
+	}
+	return s, "sqlite", nil
+}
+
+// runServe runs the service until SIGINT/SIGTERM (ctx), then shuts down
+// gracefully.
+func runServe(ctx context.Context, args []string) error {
+	fs := newFlags(ctx, "serve", "serve [--addr 地址] [--data-dir 目录 | --database-url 地址] [--jwt-secret 密钥] [--jwks 文件或URL]")
+	addr := os.Getenv("SHENGUAN_ADDR")
+	if addr == "" {
+		addr = ":8080"
+	}
+	var c serveConfig
+	fs.StringVar(&c.Addr, "addr", addr, "监听`地址`（环境变量 SHENGUAN_ADDR）")
+	store := addStoreFlags(fs)
+	jc := addJWTFlags(fs, true)
+	introspection := os.Getenv("SHENGUAN_INTROSPECTION") != "false"
+	fs.BoolVar(&c.Introspection, "introspection", introspection, "允许 GraphQL 内省（环境变量 SHENGUAN_INTROSPECTION=false 关闭）")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c.Store, c.JWT = *store, *jc
+
+	m := &Main{Config: c, Logger: slog.New(slog.NewTextHandler(stderr(ctx), nil))}
+	if err := m.Run(ctx); err != nil {
+		if cerr := m.Close(); cerr != nil {
+			m.Logger.Warn("关闭时出错", "err", cerr)
+		}
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("收到停止信号，正在关闭", "signal", context.Cause(ctx))
+	case err := <-m.served:
+		m.served <- err // Close reads it again
+		m.Logger.Error("HTTP 服务意外停止", "err", err)
+	}
+	if err := m.Close(); err != nil {
+		return fmt.Errorf("关闭：%w", err)
+	}
+	m.Logger.Info("shenguan 服务已停止")
+	return nil
+}
+
+// version is the module version of the binary ("dev" in a work tree).
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && !strings.HasPrefix(bi.Main.Version, "(") {
+		return bi.Main.Version
+	}
+	return "dev"
+}
