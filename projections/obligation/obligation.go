@@ -1,0 +1,122 @@
+// Package obligation is the read model of every obligation (时限) of the
+// district: the clocks computed by the domain's obligation functions
+// (cases.Obligations, consultation.Obligations, directory.UnitObligations),
+// with the warning tiers and misses the deadline scheduler recorded
+// (deadline.warned, deadline.missed), and the scorecard tallies those
+// obligations feed.
+//
+// # How it is kept
+//
+// The projection folds each aggregate that has clocks (a case, a
+// consultation, a unit) into its domain State and keeps it, with the marks
+// recorded by the scheduler, as JSON in the table aggregates. At the end of
+// each run of events it recomputes the aggregate's obligations with the
+// working-day calendar and policy folded from the time-policy events
+// (calendar.adjusted, policy.changed) — never with the clock — and writes the
+// obligations whose row changed. The policy of an aggregate is the one in
+// force when its first clock started (a case's decision, a consultation's
+// meeting, a unit's registration). A calendar adjustment or policy change
+// first writes what came before it, then recomputes every aggregate that
+// still has an open obligation, so that the rows do not depend on where the
+// log was cut into batches (a rebuild gives the rows of the incremental run).
+//
+// The state of an obligation (open, due soon, overdue, fulfilled on time,
+// fulfilled late) depends on the time; it is computed by the queries from
+// the now their caller passes in.
+//
+// # Scorecard tallies
+//
+// The tallies of scorecard.Counters (R12) are kept here, in the table
+// tallies, in the same transaction as the obligations they count: an
+// obligation counts for its responsible unit in the year (Asia/Shanghai)
+// in which its due time falls — on time or late once fulfilled, missing
+// once a miss was recorded for its current due time and while it stays
+// unfulfilled (a miss later fulfilled moves from missing to late). Each
+// obligation remembers how it was counted, so a moved due time or a
+// dropped obligation takes its count back. This is the simplest correct
+// design: only this projection knows the obligations, and folding the
+// cases a second time in the scorecard projection would double the cost of
+// a rebuild. Package projections/scorecard reads these tallies (Tallies,
+// YearTallies) beside its own counters.
+//
+// Summary (R11) obligations are not included yet: summary.Obligations needs
+// the list of approving units for each half year.
+package obligation
+
+import (
+	"shenguan/eventstore"
+	"shenguan/eventstore/events"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
+)
+
+// Name is the projection's name.
+const Name = "obligation"
+
+// Projection is the obligation read model. The zero value is ready to use.
+type Projection struct{}
+
+var _ projections.Projection = Projection{}
+
+var registry = events.Registry()
+
+// Registry returns the codec registry the read models of this folder decode
+// with.
+func Registry() *eventstore.Registry { return registry }
+
+// Name implements projections.Projection.
+func (Projection) Name() string { return Name }
+
+// Version implements projections.Projection.
+func (Projection) Version() int { return 1 }
+
+// Tables implements projections.Projection.
+func (Projection) Tables() []string {
+	return []string{"aggregates", "timepolicy", "obligations", "tallies"}
+}
+
+// Schema implements projections.Projection.
+func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE TABLE {{aggregates}} (
+			key TEXT PRIMARY KEY,
+			open_count BIGINT NOT NULL,
+			state TEXT NOT NULL)`),
+		t.Expand(`CREATE INDEX {{aggregates}}_open ON {{aggregates}} (open_count, key)`),
+		t.Expand(`CREATE TABLE {{timepolicy}} (
+			id BIGINT PRIMARY KEY,
+			state TEXT NOT NULL)`),
+		t.Expand(`CREATE TABLE {{obligations}} (
+			id TEXT PRIMARY KEY,
+			kind TEXT NOT NULL,
+			rule TEXT NOT NULL,
+			responsible_unit TEXT NOT NULL,
+			counterpart_unit TEXT NOT NULL,
+			subject TEXT NOT NULL,
+			started_at BIGINT NOT NULL,
+			due_at BIGINT NOT NULL,
+			provisional BIGINT NOT NULL,
+			warn_at BIGINT NOT NULL,
+			warnings TEXT NOT NULL,
+			fulfilled_at BIGINT NOT NULL,
+			policy_version BIGINT NOT NULL,
+			warned TEXT NOT NULL,
+			missed_at BIGINT NOT NULL,
+			next_at BIGINT NOT NULL)`),
+		t.Expand(`CREATE INDEX {{obligations}}_resp ON {{obligations}} (responsible_unit, due_at, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_cp ON {{obligations}} (counterpart_unit, due_at, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_due ON {{obligations}} (due_at, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_subject ON {{obligations}} (subject, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_next ON {{obligations}} (next_at, id)`),
+		t.Expand(`CREATE TABLE {{tallies}} (
+			unit TEXT NOT NULL,
+			year BIGINT NOT NULL,
+			kind TEXT NOT NULL,
+			due BIGINT NOT NULL,
+			on_time BIGINT NOT NULL,
+			late BIGINT NOT NULL,
+			missing BIGINT NOT NULL,
+			PRIMARY KEY (unit, year, kind))`),
+		t.Expand(`CREATE INDEX {{tallies}}_year ON {{tallies}} (year, unit)`),
+	}
+}
