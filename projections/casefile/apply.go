@@ -1,0 +1,257 @@
+package casefile
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"shenguan/domain"
+	"shenguan/domain/calendar"
+	"shenguan/domain/cases"
+	"shenguan/domain/deadline"
+	"shenguan/eventstore"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
+)
+
+// folded is the stored fold of a case.
+type folded struct {
+	State cases.State `json:"state"`
+	// Missed lists the obligations a miss was recorded for.
+	Missed []string `json:"missed,omitempty"`
+	// Last case event applied.
+	Version   uint64 `json:"version"`
+	PosMajor  uint64 `json:"posMajor"`
+	PosMinor  uint64 `json:"posMinor"`
+	UpdatedAt int64  `json:"updatedAt"`
+
+	id    string
+	dirty bool
+}
+
+type item struct {
+	id string
+	e  eventstore.Event
+	ev domain.Event
+}
+
+// Apply implements projections.Projection.
+func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, evs []eventstore.Event) (projections.Changes, error) {
+	var items []item
+	var ids []string
+	seen := map[string]bool{}
+	for _, e := range evs {
+		var id string
+		switch {
+		case strings.HasPrefix(e.Type, "case."):
+			id = strings.TrimPrefix(e.StreamID, "case-")
+		case e.Type == "deadline.missed":
+		default:
+			continue
+		}
+		ev, err := registry.Decode(e)
+		if err != nil {
+			return nil, fmt.Errorf("casefile: %w", err)
+		}
+		if m, ok := ev.(deadline.Missed); ok {
+			sid, ok := strings.CutPrefix(m.Subject, "case/")
+			if !ok {
+				continue
+			}
+			id = sid
+		}
+		items = append(items, item{id: id, e: e, ev: ev})
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	folds, err := load(ctx, tx, t, ids)
+	if err != nil {
+		return nil, err
+	}
+	var order []*folded
+	for _, it := range items {
+		f := folds[it.id]
+		if m, ok := it.ev.(deadline.Missed); ok {
+			if !slices.Contains(f.Missed, m.ObligationID) {
+				f.Missed = append(f.Missed, m.ObligationID)
+			}
+		} else {
+			f.State = cases.Evolve(f.State, it.ev)
+			f.Version = it.e.Version
+			f.PosMajor, f.PosMinor = it.e.Position.Major, it.e.Position.Minor
+			at := it.e.Metadata.OccurredAt
+			if at.IsZero() {
+				at = it.e.RecordedAt
+			}
+			f.UpdatedAt = rmstore.Micros(at)
+		}
+		if !f.dirty {
+			f.dirty = true
+			order = append(order, f)
+		}
+	}
+	var ch projections.Changes
+	cal := calendar.New()
+	pol := domain.DefaultPolicy()
+	for _, f := range order {
+		if !f.State.Exists() {
+			continue // a miss recorded before the case (cannot happen) stays unseen
+		}
+		if err := write(tx, t, f, cal, pol, &ch); err != nil {
+			return nil, err
+		}
+	}
+	if len(ch) > 0 {
+		ch.Add("cases")
+	}
+	return ch, nil
+}
+
+func load(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, ids []string) (map[string]*folded, error) {
+	out := make(map[string]*folded, len(ids))
+	const chunk = 500
+	for i := 0; i < len(ids); i += chunk {
+		part := ids[i:min(i+chunk, len(ids))]
+		args := make([]any, len(part))
+		ph := make([]string, len(part))
+		for j, id := range part {
+			args[j], ph[j] = id, "$"+strconv.Itoa(j+1)
+		}
+		rows, err := tx.Query(ctx, t.Expand(`SELECT id, state FROM {{cases}} WHERE id IN (`+strings.Join(ph, ",")+`)`), args...)
+		if err != nil {
+			return nil, fmt.Errorf("casefile: load: %w", err)
+		}
+		for rows.Next() {
+			var id, st string
+			if err := rows.Scan(&id, &st); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("casefile: load: %w", err)
+			}
+			f := &folded{id: id}
+			if err := json.Unmarshal([]byte(st), f); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("casefile: decode %s: %w", id, err)
+			}
+			out[id] = f
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("casefile: load: %w", err)
+		}
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; !ok {
+			out[id] = &folded{id: id}
+		}
+	}
+	return out, nil
+}
+
+type unitRow struct {
+	approving, supervising, addressed, inspecting bool
+	round                                         int
+	addressedAt, receivedAt, returnedAt           int64
+	inbox                                         bool
+}
+
+func write(tx rmstore.Tx, t *rmstore.Tables, f *folded, cal domain.Calendar, pol domain.Policy, ch *projections.Changes) error {
+	s := f.State
+	open, overdue := 0, false
+	for _, o := range cases.Obligations(s, cal, pol) {
+		if o.FulfilledAt == nil {
+			open++
+			if slices.Contains(f.Missed, o.ID) {
+				overdue = true
+			}
+		}
+	}
+	var rerouteSince int64
+	pending := s.PendingReroutes()
+	for _, r := range pending {
+		if at := rmstore.Micros(r.StartedAt); rerouteSince == 0 || at < rerouteSince {
+			rerouteSince = at
+		}
+	}
+	st, err := json.Marshal(f)
+	if err != nil {
+		return fmt.Errorf("casefile: encode %s: %w", f.id, err)
+	}
+	tx.Queue(t.Expand(`INSERT INTO {{cases}} (id, approving_unit, matter_code, matter_name, subject_kind,
+		subject_id, subject_name, outcome, mode, status, decided_at, pushed_at, is_open, open_obligations,
+		overdue, reroute_pending, reroute_since, version, pos_major, pos_minor, updated_at, state)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+		ON CONFLICT (id) DO UPDATE SET approving_unit = excluded.approving_unit, matter_code = excluded.matter_code,
+		matter_name = excluded.matter_name, subject_kind = excluded.subject_kind, subject_id = excluded.subject_id,
+		subject_name = excluded.subject_name, outcome = excluded.outcome, mode = excluded.mode,
+		status = excluded.status, decided_at = excluded.decided_at, pushed_at = excluded.pushed_at,
+		is_open = excluded.is_open, open_obligations = excluded.open_obligations, overdue = excluded.overdue,
+		reroute_pending = excluded.reroute_pending, reroute_since = excluded.reroute_since,
+		version = excluded.version, pos_major = excluded.pos_major, pos_minor = excluded.pos_minor,
+		updated_at = excluded.updated_at, state = excluded.state`),
+		s.ID, s.ApprovingUnit, s.Matter.Code, s.Matter.Name, string(s.Subject.Kind), s.Subject.ID, s.Subject.Name,
+		string(s.Outcome), string(s.Mode), string(s.Status), rmstore.Micros(s.DecidedAt), rmstore.Micros(s.PushedAt),
+		rmstore.Bool(s.Open()), int64(open), rmstore.Bool(overdue), rmstore.Bool(len(pending) > 0), rerouteSince,
+		int64(f.Version), int64(f.PosMajor), int64(f.PosMinor), f.UpdatedAt, string(st))
+	ch.Add("case:" + s.ID)
+
+	units := map[string]*unitRow{}
+	var names []string
+	get := func(u string) *unitRow {
+		r, ok := units[u]
+		if !ok {
+			r = &unitRow{}
+			units[u] = r
+			names = append(names, u)
+		}
+		return r
+	}
+	get(s.ApprovingUnit).approving = true
+	for _, a := range s.Addressings {
+		cur, _ := s.Current(a.Unit)
+		if cur.Round != a.Round {
+			continue
+		}
+		r := get(a.Unit)
+		r.supervising = true
+		r.addressed = cur.Active()
+		r.round = cur.Round
+		r.addressedAt = rmstore.Micros(cur.AddressedAt)
+		if cur.ReceivedAt != nil {
+			r.receivedAt = rmstore.Micros(*cur.ReceivedAt)
+		}
+		if cur.Return != nil {
+			r.returnedAt = rmstore.Micros(cur.Return.At)
+		}
+		r.inbox = r.addressed && cur.ReceivedAt == nil && s.Open()
+	}
+	for _, j := range s.Inspections {
+		get(j.LeadUnit).inspecting = true
+		for _, u := range j.Units {
+			get(u).inspecting = true
+		}
+	}
+	for _, u := range names {
+		r := units[u]
+		tx.Queue(t.Expand(`INSERT INTO {{units}} (case_id, unit, approving, supervising, addressed, inspecting,
+			round, addressed_at, received_at, returned_at, inbox) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (case_id, unit) DO UPDATE SET approving = excluded.approving, supervising = excluded.supervising,
+			addressed = excluded.addressed, inspecting = excluded.inspecting, round = excluded.round,
+			addressed_at = excluded.addressed_at, received_at = excluded.received_at,
+			returned_at = excluded.returned_at, inbox = excluded.inbox`),
+			s.ID, u, rmstore.Bool(r.approving), rmstore.Bool(r.supervising), rmstore.Bool(r.addressed),
+			rmstore.Bool(r.inspecting), int64(r.round), r.addressedAt, r.receivedAt, r.returnedAt, rmstore.Bool(r.inbox))
+		if r.supervising {
+			ch.Add("inbox:" + u)
+		}
+	}
+	return nil
+}

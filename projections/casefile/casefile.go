@@ -1,0 +1,94 @@
+// Package casefile is the read model of cases (办件) for dashboards: one row
+// per case with the fields lists filter by, a row per unit taking part in
+// the case (approving, addressed supervising units with their receipt,
+// joint-inspection units), the supervising units' inboxes (pushes not yet
+// received, oldest first) and the routing-failed queue (cases waiting for the
+// approving unit to re-route them after a routing failure or a return).
+//
+// The projection folds each case into its cases.State, kept as JSON beside
+// the row, and rewrites the row and its units at the end of each run of the
+// case's events. The open-obligation count is the number of unfulfilled
+// obligations cases.Obligations lists (which obligations exist and whether
+// they are fulfilled does not depend on the calendar, so the statutory
+// calendar and default policy are used for counting only; due times live in
+// projections/obligation). The overdue flag is set by a deadline.missed
+// event for one of the case's obligations and cleared when every missed
+// obligation is fulfilled (or dropped).
+//
+// Changes keys: "case:<id>", "inbox:<unit>" for every supervising unit
+// addressed by the case, and "cases".
+package casefile
+
+import (
+	"shenguan/eventstore/events"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
+)
+
+// Name is the projection's name.
+const Name = "casefile"
+
+// Projection is the case read model. The zero value is ready to use.
+type Projection struct{}
+
+var _ projections.Projection = Projection{}
+
+var registry = events.Registry()
+
+// Name implements projections.Projection.
+func (Projection) Name() string { return Name }
+
+// Version implements projections.Projection.
+func (Projection) Version() int { return 1 }
+
+// Tables implements projections.Projection.
+func (Projection) Tables() []string { return []string{"cases", "units"} }
+
+// Schema implements projections.Projection.
+func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE TABLE {{cases}} (
+			id TEXT PRIMARY KEY,
+			approving_unit TEXT NOT NULL,
+			matter_code TEXT NOT NULL,
+			matter_name TEXT NOT NULL,
+			subject_kind TEXT NOT NULL,
+			subject_id TEXT NOT NULL,
+			subject_name TEXT NOT NULL,
+			outcome TEXT NOT NULL,
+			mode TEXT NOT NULL,
+			status TEXT NOT NULL,
+			decided_at BIGINT NOT NULL,
+			pushed_at BIGINT NOT NULL,
+			is_open BIGINT NOT NULL,
+			open_obligations BIGINT NOT NULL,
+			overdue BIGINT NOT NULL,
+			reroute_pending BIGINT NOT NULL,
+			reroute_since BIGINT NOT NULL,
+			version BIGINT NOT NULL,
+			pos_major BIGINT NOT NULL,
+			pos_minor BIGINT NOT NULL,
+			updated_at BIGINT NOT NULL,
+			state TEXT NOT NULL)`),
+		t.Expand(`CREATE INDEX {{cases}}_pushed ON {{cases}} (pushed_at, id)`),
+		t.Expand(`CREATE INDEX {{cases}}_approving ON {{cases}} (approving_unit, pushed_at, id)`),
+		t.Expand(`CREATE INDEX {{cases}}_matter_subject ON {{cases}} (matter_code, subject_id)`),
+		t.Expand(`CREATE INDEX {{cases}}_subject ON {{cases}} (subject_id)`),
+		t.Expand(`CREATE INDEX {{cases}}_reroute ON {{cases}} (reroute_pending, reroute_since, id)`),
+		t.Expand(`CREATE TABLE {{units}} (
+			case_id TEXT NOT NULL,
+			unit TEXT NOT NULL,
+			approving BIGINT NOT NULL,
+			supervising BIGINT NOT NULL,
+			addressed BIGINT NOT NULL,
+			inspecting BIGINT NOT NULL,
+			round BIGINT NOT NULL,
+			addressed_at BIGINT NOT NULL,
+			received_at BIGINT NOT NULL,
+			returned_at BIGINT NOT NULL,
+			inbox BIGINT NOT NULL,
+			PRIMARY KEY (case_id, unit))`),
+		t.Expand(`CREATE INDEX {{units}}_unit ON {{units}} (unit, case_id)`),
+		t.Expand(`CREATE INDEX {{units}}_inbox ON {{units}} (unit, inbox, addressed_at, case_id)`),
+	}
+}
