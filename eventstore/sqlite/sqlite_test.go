@@ -82,8 +82,8 @@ func TestOpenSettings(t *testing.T) {
 	s := openStore(t, filepath.Join(t.TempDir(), "events.db"))
 	for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1"} {
 		var got string
-		// Check on the write connection's settings via a fresh connection
-		// where persistent (journal_mode), and on the read pool otherwise.
+		// journal_mode is stored in the file; the others are per connection
+		// and set by the same DSN code for the read pool and the writer.
 		if err := s.DB().QueryRow("PRAGMA " + pragma).Scan(&got); err != nil {
 			t.Fatalf("PRAGMA %s: %v", pragma, err)
 		}
