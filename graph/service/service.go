@@ -1,0 +1,228 @@
+// Package service is the application write side of the API: one method per
+// aggregate that takes a domain command, authorises the caller at the
+// application level (DESIGN §5: which role may issue which command; the
+// rules about units and states stay in the deciders), fills in what the
+// decider needs from read models (the matter snapshot and the open
+// duplicates of a push, the scores of a finalised year), runs the command
+// loop (eventstore/command.Handle) with the caller, an idempotency key, the
+// request's correlation id, the injected clock and the deadline policy in
+// force, and waits until the projections have applied the write so that
+// the caller reads its own write.
+//
+// Every refusal — a missing role or a domain rule — is written to the
+// security log (table security_log of the read-model store, never the event
+// log: a refusal never enters a case's history) with who, what, when and
+// from where; auditors page through it with SecurityLog.
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"shenguan/domain"
+	"shenguan/domain/timepolicy"
+	"shenguan/eventstore"
+	"shenguan/eventstore/command"
+	"shenguan/eventstore/events"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
+)
+
+// Waiter waits until the read models have applied the log up to a position
+// (projections.Runner implements it).
+type Waiter interface {
+	WaitFor(ctx context.Context, pos eventstore.Position) error
+}
+
+// Config holds the dependencies of a Service.
+type Config struct {
+	// Store is the event store commands append to.
+	Store eventstore.Store
+	// Registry encodes and decodes events; events.Registry() when nil.
+	Registry *eventstore.Registry
+	// DB and Catalog are the read-model store (read for enrichment; it also
+	// holds the security log) and its table catalog.
+	DB      rmstore.DB
+	Catalog *projections.Catalog
+	// Waiter gives read-your-writes (the projections runner). When nil,
+	// commands return without waiting.
+	Waiter Waiter
+	// WaitTimeout bounds the wait for the projections after a write
+	// (10 s when zero). A write whose projections lag longer is still
+	// answered (its view may be stale); the lag is logged.
+	WaitTimeout time.Duration
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// Logger receives refusals (security channel) and operational warnings;
+	// slog.Default() when nil.
+	Logger *slog.Logger
+}
+
+// Service runs commands for API callers. It is safe for concurrent use.
+type Service struct {
+	store   eventstore.Store
+	reg     *eventstore.Registry
+	db      rmstore.DB
+	cat     *projections.Catalog
+	waiter  Waiter
+	timeout time.Duration
+	now     func() time.Time
+	log     *slog.Logger
+}
+
+// New returns a service and creates the security-log table when missing.
+// Errors: a missing Store, DB or Catalog; those of the database.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.DB == nil || cfg.Catalog == nil {
+		return nil, errors.New("service: New needs a Store, a DB and a Catalog")
+	}
+	s := &Service{store: cfg.Store, reg: cfg.Registry, db: cfg.DB, cat: cfg.Catalog,
+		waiter: cfg.Waiter, timeout: cfg.WaitTimeout, now: cfg.Now, log: cfg.Logger}
+	if s.reg == nil {
+		s.reg = events.Registry()
+	}
+	if s.timeout <= 0 {
+		s.timeout = 10 * time.Second
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if err := setupSecurityLog(ctx, s.db); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Meta describes the request a command arrives with.
+type Meta struct {
+	// Operation names the API operation (e.g. the GraphQL mutation
+	// "receivePush"); it is recorded in the security log.
+	Operation string
+	// CommandID is the client's idempotency key (optional): a retry with
+	// the same key, by the same caller and operation, on the same object
+	// returns the first answer and appends nothing.
+	CommandID string
+	// RequestID correlates the appended events with the request.
+	RequestID string
+	// RemoteAddr is where the request came from (host:port), and
+	// ForwardedFor the X-Forwarded-For header when a proxy set one.
+	RemoteAddr   string
+	ForwardedFor string
+}
+
+// Result is what a command did.
+type Result struct {
+	// ID is the id of the object the command addressed (case id, unit id,
+	// matter code, problem id, consultation id, summary id, year, subject id
+	// of a credit record, "timepolicy").
+	ID string
+	// Stream is the object's stream.
+	Stream string
+	// Position is the global position of the last appended event (for a
+	// duplicate: of the first handling); zero when nothing was appended.
+	Position eventstore.Position
+	// Duplicate is true when the command id had been handled before and
+	// nothing was appended now.
+	Duplicate bool
+	// Events are the decided events (for a duplicate: the first handling's).
+	Events []domain.Event
+}
+
+// commandID returns the stored command id: the client's key scoped to the
+// caller and operation (so that two callers, or two operations, never share
+// a key), or a random one when the client gave none.
+func commandID(a domain.Actor, m Meta) string {
+	if m.CommandID == "" {
+		return "auto-" + randomHex(12)
+	}
+	return a.ID + "/" + m.Operation + "/" + m.CommandID
+}
+
+// derivedID returns an id for a new object the client did not name: derived
+// from the client's command id when there is one (so that a retry addresses
+// the same object), random otherwise.
+func derivedID(prefix string, a domain.Actor, m Meta) string {
+	if m.CommandID == "" {
+		return prefix + randomHex(8)
+	}
+	sum := sha256.Sum256([]byte(commandID(a, m)))
+	return prefix + hex.EncodeToString(sum[:8])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// handle runs cmd through the command loop on stream, records a refusal in
+// the security log, and waits for the projections.
+func handle[S, C any](ctx context.Context, s *Service, m Meta, a domain.Actor, what string, d command.Decider[S, C], id, stream string, cmd C) (Result, error) {
+	now := s.now()
+	policy, err := s.policyAt(ctx, now)
+	if err != nil {
+		return Result{}, err
+	}
+	corr := m.RequestID
+	if corr == "" || corr == "-" {
+		corr = ""
+	}
+	r, err := command.Handle(ctx, s.store, s.reg, d, stream, cmd, command.Options{
+		CommandID: commandID(a, m), Actor: a, CorrelationID: corr, Now: now, Policy: policy,
+	})
+	if err != nil {
+		return Result{}, s.refused(ctx, m, a, what, stream, err)
+	}
+	out := Result{ID: id, Stream: stream, Position: r.Position, Duplicate: r.Duplicate, Events: r.Events}
+	if err := s.wait(ctx, r.Position); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// wait blocks until the projections have applied pos (WaitTimeout at most).
+func (s *Service) wait(ctx context.Context, pos eventstore.Position) error {
+	if s.waiter == nil || pos.IsZero() {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	err := s.waiter.WaitFor(wctx, pos)
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "service: projections did not catch up with a write", "position", pos.String(), "err", err)
+	}
+	return nil
+}
+
+// policyAt folds the time-policy stream and returns the policy in force at t.
+func (s *Service) policyAt(ctx context.Context, t time.Time) (domain.Policy, error) {
+	l, err := command.Load(ctx, s.store, s.reg, timePolicyDecider, timepolicy.Stream, command.LoadOptions{})
+	if err != nil {
+		return domain.Policy{}, fmt.Errorf("service: load policy: %w", err)
+	}
+	return l.State.PolicyAt(t), nil
+}
+
+// refused records err in the security log when it is a refusal (a
+// *domain.Error) and returns it unchanged.
+func (s *Service) refused(ctx context.Context, m Meta, a domain.Actor, what, target string, err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) {
+		s.record(ctx, Refusal{At: s.now(), Actor: a, Operation: m.Operation, Command: what, Target: target,
+			Code: de.Code, Message: de.Message, RemoteAddr: m.RemoteAddr, ForwardedFor: m.ForwardedFor,
+			RequestID: m.RequestID, CommandID: m.CommandID})
+	}
+	return err
+}
