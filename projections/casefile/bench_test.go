@@ -1,0 +1,328 @@
+package casefile_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"shenguan/domain"
+	"shenguan/domain/calendar"
+	"shenguan/domain/cases"
+	"shenguan/domain/deadline"
+	"shenguan/domain/directory"
+	"shenguan/domain/subject"
+	"shenguan/eventstore"
+	"shenguan/eventstore/postgres/pgtest"
+	"shenguan/eventstore/sqlite"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
+)
+
+// BenchmarkRebuildAll rebuilds the case, obligation and scorecard read
+// models over a generated district and, in the same run, a baseline of
+// plain upserts (one per event) with the checkpoint row, read and batched
+// the same way (pages of 1 000 events, a commit every 10 000). Events live
+// in a SQLite event store; the read models in SQLite and in PostgreSQL.
+//
+// SHENGUAN_BENCH_CASES sets the number of cases (default 2 000, about 9
+// events each); use 100000 by hand for the issue's district.
+func BenchmarkRebuildAll(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("SHENGUAN_BENCH_CASES"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v <= 0 {
+			b.Fatalf("SHENGUAN_BENCH_CASES=%q: want a positive number", s)
+		}
+		n = v
+	}
+	ctx := context.Background()
+	dir := b.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	start := time.Now()
+	events := generate(b, ctx, store, n)
+	b.Logf("generated %d cases, %d events in %v", n, events, time.Since(start).Round(time.Millisecond))
+
+	backends := []struct {
+		name string
+		open func(b *testing.B) rmstore.DB
+	}{
+		{"sqlite", func(b *testing.B) rmstore.DB {
+			db, err := rmstore.OpenSQLite(ctx, filepath.Join(b.TempDir(), "readmodels.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return db
+		}},
+		{"postgres", func(b *testing.B) rmstore.DB {
+			db, err := rmstore.OpenPostgres(ctx, pgtest.NewDatabase(b))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return db
+		}},
+	}
+	for _, be := range backends {
+		b.Run(be.name+"/projections", func(b *testing.B) {
+			measure(b, events, func() {
+				b.StopTimer()
+				db := be.open(b)
+				defer db.Close()
+				r, err := projections.New(store, db, projections.Options{}, scorecardProjections()...)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := r.Setup(ctx); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if err := projections.Rebuild(ctx, store, db, scorecardProjections(), projections.RebuildOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+		b.Run(be.name+"/baseline", func(b *testing.B) {
+			measure(b, events, func() {
+				b.StopTimer()
+				db := be.open(b)
+				defer db.Close()
+				for _, q := range []string{
+					`CREATE TABLE base (id TEXT PRIMARY KEY, stream TEXT NOT NULL, type TEXT NOT NULL, version BIGINT NOT NULL, data TEXT NOT NULL)`,
+					`CREATE TABLE base_checkpoint (id BIGINT PRIMARY KEY, major BIGINT NOT NULL, minor BIGINT NOT NULL)`,
+					`INSERT INTO base_checkpoint (id, major, minor) VALUES (1, 0, 0)`,
+				} {
+					if _, err := db.Exec(ctx, q); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.StartTimer()
+				if err := baseline(ctx, store, db); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// measure runs fn b.N times and reports events/s and the peak heap in use.
+func measure(b *testing.B, events int, fn func()) {
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				runtime.ReadMemStats(&ms)
+				if ms.HeapInuse > peak.Load() {
+					peak.Store(ms.HeapInuse)
+				}
+			}
+		}
+	}()
+	b.ResetTimer()
+	for range b.N {
+		fn()
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
+	b.ReportMetric(float64(events)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MB")
+}
+
+// baseline reads the log like Rebuild (pages of 1 000 prefetched, a commit
+// every 10 000 events) and writes one plain upsert per event and the
+// checkpoint row.
+func baseline(ctx context.Context, store eventstore.Store, db rmstore.DB) error {
+	const readBatch, commitEvery = 1000, 10000
+	pages := make(chan []eventstore.Event, 4)
+	errc := make(chan error, 1)
+	go func() {
+		defer close(pages)
+		var pos eventstore.Position
+		for {
+			evs, err := store.ReadAll(ctx, pos, readBatch)
+			if err != nil {
+				errc <- err
+				return
+			}
+			if len(evs) > 0 {
+				pages <- evs
+				pos = evs[len(evs)-1].Position
+			}
+			if len(evs) < readBatch {
+				return
+			}
+		}
+	}()
+	var tx rmstore.Tx
+	n := 0
+	for evs := range pages {
+		if tx == nil {
+			var err error
+			if tx, err = db.Begin(ctx); err != nil {
+				return err
+			}
+		}
+		for _, e := range evs {
+			tx.Queue(`INSERT INTO base (id, stream, type, version, data) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, type = excluded.type,
+				version = excluded.version, data = excluded.data`, e.ID, e.StreamID, e.Type, int64(e.Version), string(e.Data))
+		}
+		last := evs[len(evs)-1].Position
+		tx.Queue(`UPDATE base_checkpoint SET major = $1, minor = $2 WHERE id = 1`, int64(last.Major), int64(last.Minor))
+		n += len(evs)
+		if n >= commitEvery {
+			if err := tx.Commit(ctx); err != nil {
+				return err
+			}
+			tx, n = nil, 0
+		}
+	}
+	if tx != nil {
+		if err := tx.Commit(ctx); err != nil {
+			return err
+		}
+	}
+	select {
+	case err := <-errc:
+		return err
+	default:
+		return nil
+	}
+}
+
+// generate appends a district of n cases with a realistic mix of events:
+// every case is pushed to two supervising units and mostly received; a
+// third are commitment approvals that are verified; some receipts are
+// missed (deadline.missed) and received late, some pushes returned and
+// re-routed, some verifications find violations that are fed back, a few
+// lead to revocations, and about half the cases are closed. It returns
+// the number of events.
+func generate(b *testing.B, ctx context.Context, store eventstore.Store, n int) int {
+	b.Helper()
+	total := 0
+	appendEvs := func(stream string, evs ...domain.Event) {
+		req := eventstore.AppendRequest{Stream: stream, Expected: eventstore.ExpectAny()}
+		for _, e := range evs {
+			data, err := json.Marshal(e)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req.Events = append(req.Events, eventstore.NewEvent{Type: e.EventType(), Data: data,
+				Metadata: eventstore.Metadata{ActorID: "gen", OccurredAt: occurred(e)}})
+		}
+		if _, err := store.Append(ctx, req); err != nil {
+			b.Fatalf("append %s: %v", stream, err)
+		}
+		total += len(evs)
+	}
+	const approving, supervising = 12, 30
+	for u := range approving {
+		id := fmt.Sprintf("u-a%02d", u)
+		appendEvs(directory.UnitStreamID(id), directory.UnitRegistered{UnitID: id, Name: id,
+			Kinds: []directory.Kind{directory.KindApproval}, At: at(1, 5, 9)})
+	}
+	for u := range supervising {
+		id := fmt.Sprintf("u-s%02d", u)
+		appendEvs(directory.UnitStreamID(id), directory.UnitRegistered{UnitID: id, Name: id,
+			Kinds: []directory.Kind{directory.KindSupervision}, At: at(1, 5, 9)})
+	}
+	base := at(1, 6, 9)
+	for i := range n {
+		id := fmt.Sprintf("g%06d", i)
+		appr := fmt.Sprintf("u-a%02d", i%approving)
+		s1, s2 := fmt.Sprintf("u-s%02d", i%supervising), fmt.Sprintf("u-s%02d", (i*7+3)%supervising)
+		if s1 == s2 {
+			s2 = fmt.Sprintf("u-s%02d", (i+1)%supervising)
+		}
+		// Spread decisions over the year's working hours.
+		decided := base.Add(time.Duration(i%340)*24*time.Hour + time.Duration(i%8)*time.Hour)
+		pushed := decided.Add(time.Hour)
+		mode := cases.ModeStandard
+		if i%3 == 0 {
+			mode = cases.ModeCommitment
+		}
+		m := cases.MatterSnapshot{Code: fmt.Sprintf("M-%03d", i%200), Name: "事项", ApprovingUnit: appr,
+			SupervisingUnits: []string{s1, s2}, CommitmentApplies: true, MajorRisk: directory.RiskNone}
+		evs := []domain.Event{cases.Pushed{CaseID: id, ApprovingUnit: appr, By: "gen", Matter: m,
+			Subject: cases.Subject{Kind: subject.KindOrganisation, ID: firm, Name: "某公司"}, Outcome: cases.OutcomeGranted,
+			DecidedAt: decided, Mode: mode, Documents: docs(mode == cases.ModeCommitment), AddressedUnits: []string{s1, s2}, At: pushed}}
+		t := pushed.Add(2 * time.Hour)
+		next := func() time.Time { t = t.Add(3 * time.Hour); return t }
+		missed := i%10 == 0
+		evs = append(evs, cases.Received{CaseID: id, Unit: s1, By: "gen", Round: 1, At: next()})
+		returned := i%20 == 7
+		if returned {
+			evs = append(evs, cases.Returned{CaseID: id, Unit: s2, By: "gen", Reason: cases.ReturnWrongUnit, At: next()},
+				cases.ReRouted{CaseID: id, Unit: appr, By: "gen", Units: nil, At: next()})
+		} else if !missed {
+			evs = append(evs, cases.Received{CaseID: id, Unit: s2, By: "gen", Round: 1, At: next()})
+		}
+		if mode == cases.ModeCommitment {
+			evs = append(evs, cases.VerificationStarted{CaseID: id, Unit: s1, By: "gen", At: next()})
+			res := cases.VerificationConfirmed
+			if i%9 == 0 {
+				res = cases.VerificationUntrue
+			}
+			at := next()
+			evs = append(evs, cases.VerificationCompleted{CaseID: id, Unit: s1, By: "gen", Result: res, Note: "核查", At: at})
+			if res != cases.VerificationConfirmed {
+				evs = append(evs, cases.ViolationRecorded{CaseID: id, Seq: 1, Unit: s1, By: "gen", DiscoveredAt: at, Description: "不实", At: at},
+					cases.FeedbackSubmitted{CaseID: id, ViolationSeq: 1, Unit: s1, By: "gen", ApprovingUnit: appr,
+						Channel: cases.ChannelSystem, Content: "反馈", At: next()})
+				if i%27 == 0 {
+					evs = append(evs, cases.RevocationRequested{CaseID: id, Seq: 1, Unit: s1, By: "gen", ApprovingUnit: appr,
+						DocumentNumber: "文号", Reason: "不实", At: next()},
+						cases.Revoked{CaseID: id, RequestSeq: 1, Unit: appr, By: "gen", DecisionNumber: "撤" + id, Dishonest: true,
+							Subject: cases.Subject{Kind: subject.KindOrganisation, ID: firm}, MatterCode: m.Code, At: next()})
+				}
+			}
+		}
+		if !missed && i%2 == 0 && i%27 != 0 {
+			evs = append(evs, cases.Closed{CaseID: id, Unit: appr, By: "gen", At: next()})
+		}
+		appendEvs(cases.StreamID(id), evs...)
+		if missed {
+			// The scheduler records the miss of s2's receipt, then s2 receives late.
+			oid := "case/" + id + "/RECEIPT/" + s2
+			due := domain.Due{At: calendarDue(pushed)}
+			appendEvs(deadline.StreamID(oid), deadline.Missed{ObligationID: oid, Kind: domain.ObReceipt, Rule: "R2",
+				ResponsibleUnit: s2, CounterpartUnit: appr, Subject: "case/" + id, Due: due, PolicyVersion: 1,
+				By: domain.Actor{ID: "scheduler"}, At: due.At.Add(time.Minute)})
+			appendEvs(cases.StreamID(id), cases.Received{CaseID: id, Unit: s2, By: "gen", Round: 1, At: due.At.Add(time.Hour)})
+		}
+	}
+	return total
+}
+
+func calendarDue(pushed time.Time) time.Time { return benchCal.AddWorkingDays(pushed, 1).At }
+
+// occurred returns the event's own time for the metadata.
+func occurred(e domain.Event) time.Time {
+	var v struct {
+		At time.Time `json:"at"`
+	}
+	data, _ := json.Marshal(e)
+	_ = json.Unmarshal(data, &v)
+	return v.At
+}
+
+var benchCal = calendar.New()
