@@ -350,6 +350,26 @@ func (c *Catalog) Tables(ctx context.Context, name string) (*rmstore.Tables, err
 	return g.tables, nil
 }
 
+// Do runs fn with the active tables of projection name. When fn fails
+// because a table does not exist (a generation switch dropped the tables
+// it had resolved), Do refreshes the names and runs fn once more. Queries
+// of read models should use Do.
+func (c *Catalog) Do(ctx context.Context, name string, fn func(t *rmstore.Tables) error) error {
+	t, err := c.Tables(ctx, name)
+	if err != nil {
+		return err
+	}
+	err = fn(t)
+	if !rmstore.IsUndefinedTable(err) {
+		return err
+	}
+	c.Invalidate(name)
+	if t, err = c.Tables(ctx, name); err != nil {
+		return err
+	}
+	return fn(t)
+}
+
 // Invalidate drops the cached names of a projection (all when name is "").
 func (c *Catalog) Invalidate(name string) {
 	c.mu.Lock()

@@ -94,6 +94,17 @@ func Rebuild(ctx context.Context, store eventstore.Store, db rmstore.DB, projs [
 			cleanupRebuild(db, projs, gens)
 			return err
 		}
+	}
+	// The generation rows are locked now, so a live runner on the old
+	// generation cannot commit: catch the new generation up with the end
+	// of the log inside this transaction, so that it is never behind the
+	// old one (WaitFor answers given on the old one stay true).
+	if err := catchUp(ctx, tx, store, db.Dialect(), projs, gens, opts.ReadBatch); err != nil {
+		tx.Rollback(ctx)
+		cleanupRebuild(db, projs, gens)
+		return err
+	}
+	for i, p := range projs {
 		changes[i] = Change{Projection: p.Name(), Generation: gens[i].gen, Position: gens[i].pos, All: true}
 		queueNotify(tx, db.Dialect(), "rebuild", changes[i])
 	}
@@ -236,4 +247,30 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 	}
 	report(true)
 	return nil
+}
+
+// catchUp applies, inside tx, whatever the log holds after the new
+// generations' checkpoint (all equal after the rebuild pass).
+func catchUp(ctx context.Context, tx rmstore.Tx, store eventstore.Store, d rmstore.Dialect, projs []Projection, gens []genState, batch int) error {
+	if len(gens) == 0 {
+		return nil
+	}
+	for {
+		evs, err := store.ReadAll(ctx, gens[0].pos, batch)
+		if err != nil {
+			return fmt.Errorf("projections: rebuild: catch up: %w", err)
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for i, p := range projs {
+			if _, err := applyBatch(ctx, tx, d, p, gens[i], false, evs); err != nil {
+				return err
+			}
+			gens[i].pos = evs[len(evs)-1].Position
+		}
+		if len(evs) < batch {
+			return nil
+		}
+	}
 }

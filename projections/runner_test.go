@@ -1,0 +1,365 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"shenguan/eventstore"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
+	"shenguan/projections/rmtest"
+)
+
+func newRunner(t testing.TB, s eventstore.Store, db rmstore.DB, opts projections.Options, ps ...projections.Projection) *projections.Runner {
+	t.Helper()
+	r, err := projections.New(s, db, opts, ps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// checkExact fails unless the counter holds exactly want events, each once.
+func checkExact(t *testing.T, ctx context.Context, db rmstore.DB, cat *projections.Catalog, want int64) {
+	t.Helper()
+	cat.Invalidate("")
+	sum, applied, err := total(ctx, db, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != want || applied != want {
+		t.Errorf("counted %d events, %d applied rows; want %d of each", sum, applied, want)
+	}
+}
+
+// TestExactlyOnceUnderCrash fails Apply in the middle of a run, restarts
+// with a new runner and checks every event was counted exactly once; then
+// races three runners over the same checkpoint.
+func TestExactlyOnceUnderCrash(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, db := b.Open(t)
+			appendMany(t, s, "c", 2500, 13, 10)
+
+			p := newCounter()
+			var seen int
+			boom := errors.New("injected crash")
+			fail := func(e eventstore.Event) error {
+				seen++
+				if seen == 1234 {
+					return boom
+				}
+				return nil
+			}
+			p.fail.Store(&fail)
+			r := newRunner(t, s, db, projections.Options{BatchSize: 100}, p)
+			if err := r.RunToEnd(ctx); !errors.Is(err, boom) {
+				t.Fatalf("RunToEnd err = %v, want the injected crash", err)
+			}
+			// What was committed is whole batches: rows and checkpoint agree.
+			stats, err := r.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, ctx, db, r.Catalog(), 1200)
+			if !stats[0].Behind {
+				t.Errorf("after the crash: Behind = false, want true")
+			}
+
+			// Restart: a new runner (new process) continues from the checkpoint.
+			p2 := newCounter()
+			r2 := newRunner(t, s, db, projections.Options{BatchSize: 100}, p2)
+			if err := r2.RunToEnd(ctx); err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, ctx, db, r2.Catalog(), 2500)
+
+			// Three runners race over the same checkpoint: each batch is
+			// applied by exactly one of them (a second application would
+			// violate the applied table's primary key and fail).
+			appendMany(t, s, "d", 1500, 7, 3)
+			var wg sync.WaitGroup
+			errs := make(chan error, 3)
+			for range 3 {
+				r := newRunner(t, s, db, projections.Options{BatchSize: 50}, newCounter())
+				wg.Add(1)
+				go func() { defer wg.Done(); errs <- r.RunToEnd(ctx) }()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Errorf("racing runner: %v", err)
+				}
+			}
+			checkExact(t, ctx, db, r2.Catalog(), 4000)
+			stats, err = r2.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats[0].Behind || stats[0].Lag != 0 {
+				t.Errorf("caught up: Behind = %v, Lag = %v; want false, 0", stats[0].Behind, stats[0].Lag)
+			}
+		})
+	}
+}
+
+// TestFollowWaitForAndBroker runs a live runner, appends, waits for the
+// write to be visible and checks the broker delivered the change.
+func TestFollowWaitForAndBroker(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, db := b.Open(t)
+			r := newRunner(t, s, db, projections.Options{LeaderRetry: 200 * time.Millisecond}, newCounter())
+			sub := r.Broker().Subscribe(ctx, projections.MatchKeys("stream:w-1"))
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- r.Run(runCtx) }()
+			defer func() {
+				stop()
+				if err := <-done; !errors.Is(err, context.Canceled) {
+					t.Errorf("Run returned %v, want context.Canceled", err)
+				}
+			}()
+
+			for i := range 20 {
+				res, err := s.Append(ctx, eventstore.AppendRequest{Stream: "w-1", Expected: eventstore.ExpectAny(),
+					Events: []eventstore.NewEvent{rmtest.Event("test.happened", map[string]int{"i": i})}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err = r.WaitFor(wctx, res.Position)
+				cancel()
+				if err != nil {
+					t.Fatalf("WaitFor(%v): %v", res.Position, err)
+				}
+				n, err := count(ctx, db, r.Catalog(), "w-1")
+				if err != nil || n != int64(i+1) {
+					t.Fatalf("after WaitFor: count = %d, %v; want %d (own write visible)", n, err, i+1)
+				}
+			}
+			select {
+			case c := <-sub:
+				if c.Projection != "counter" || c.Position.IsZero() {
+					t.Errorf("change = %+v, want counter at a position", c)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("no change published")
+			}
+			// WaitFor a position nobody will reach is bounded by its context.
+			wctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+			far := eventstore.Position{Major: 1 << 60}
+			if err := r.WaitFor(wctx, far); !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("WaitFor(far) = %v, want DeadlineExceeded", err)
+			}
+			stats, err := r.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := stats[0]; !st.Leader || st.Applied != 20 || st.Behind {
+				t.Errorf("stats = %+v, want leader, 20 applied, not behind", st)
+			}
+		})
+	}
+}
+
+// TestRebuildWhileQuerying rebuilds under a live runner and a live writer
+// while readers query: every query answers, counts never go backwards,
+// and at the end the rebuilt generation is active and exact.
+func TestRebuildWhileQuerying(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, db := b.Open(t)
+			appendMany(t, s, "q", 3000, 1, 50)
+			r := newRunner(t, s, db, projections.Options{LeaderRetry: 200 * time.Millisecond}, newCounter())
+			if err := r.RunToEnd(ctx); err != nil {
+				t.Fatal(err)
+			}
+			runCtx, stop := context.WithCancel(ctx)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() { defer wg.Done(); r.Run(runCtx) }()
+
+			// A writer keeps appending during the rebuild.
+			var writes int64 = 3000
+			var mu sync.Mutex
+			var last eventstore.Position
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for runCtx.Err() == nil {
+					res, err := s.Append(runCtx, eventstore.AppendRequest{Stream: "q-0", Expected: eventstore.ExpectAny(),
+						Events: []eventstore.NewEvent{rmtest.Event("test.happened", nil)}})
+					if err != nil {
+						return
+					}
+					mu.Lock()
+					writes++
+					last = res.Position
+					mu.Unlock()
+					time.Sleep(2 * time.Millisecond)
+				}
+			}()
+			// Readers: counts of the one stream never decrease, no query fails.
+			readErr := make(chan error, 1)
+			for range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var prev int64
+					for runCtx.Err() == nil {
+						n, err := count(runCtx, db, r.Catalog(), "q-0")
+						if err != nil {
+							if runCtx.Err() == nil {
+								select {
+								case readErr <- err:
+								default:
+								}
+							}
+							return
+						}
+						if n < prev {
+							select {
+							case readErr <- errors.New("count went backwards"):
+							default:
+							}
+							return
+						}
+						prev = n
+					}
+				}()
+			}
+			var progress []projections.Progress
+			err := projections.Rebuild(ctx, s, db, []projections.Projection{newCounter()}, projections.RebuildOptions{
+				CommitEvery: 500, Progress: func(p projections.Progress) { progress = append(progress, p) }})
+			if err != nil {
+				t.Fatalf("rebuild: %v", err)
+			}
+			time.Sleep(200 * time.Millisecond) // queries and appends after the switch
+			stop()
+			wg.Wait()
+			select {
+			case err := <-readErr:
+				t.Fatalf("query during rebuild: %v", err)
+			default:
+			}
+			if len(progress) < 2 || !progress[len(progress)-1].Done || progress[len(progress)-1].Events < 3000 {
+				t.Errorf("progress reports: %d, last %+v; want several, the last Done with ≥ 3000 events", len(progress), progress[len(progress)-1])
+			}
+			// Bring the new generation to the end and compare with the truth.
+			if err := r.RunToEnd(ctx); err != nil {
+				t.Fatal(err)
+			}
+			wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := r.WaitFor(wctx, last); err != nil {
+				t.Fatalf("WaitFor(last write) after RunToEnd: %v", err)
+			}
+			checkExact(t, ctx, db, r.Catalog(), writes)
+			stats, err := r.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats[0].Generation != 2 {
+				t.Errorf("generation = %d, want 2", stats[0].Generation)
+			}
+			// The old generation's tables are gone.
+			if _, err := db.Exec(ctx, `SELECT count(*) FROM `+projections.PhysicalName("counter", "counts", 1)); !rmstore.IsUndefinedTable(err) {
+				t.Errorf("old table still queryable: err = %v", err)
+			}
+		})
+	}
+}
+
+// TestVersionChangeRebuilds raises a projection's version: the runner
+// rebuilds it into a new generation before following.
+func TestVersionChangeRebuilds(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, db := b.Open(t)
+			appendMany(t, s, "v", 300, 3, 10)
+			if err := newRunner(t, s, db, projections.Options{}, newCounter()).RunToEnd(ctx); err != nil {
+				t.Fatal(err)
+			}
+			p := newCounter()
+			p.version = 2
+			r := newRunner(t, s, db, projections.Options{}, p)
+			if err := r.RunToEnd(ctx); err != nil {
+				t.Fatal(err)
+			}
+			checkExact(t, ctx, db, r.Catalog(), 300)
+			stats, err := r.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats[0].Generation != 2 {
+				t.Errorf("generation = %d, want 2", stats[0].Generation)
+			}
+		})
+	}
+}
+
+// TestBroker checks filtering, dropping of slow subscribers, and that
+// cancelled subscriptions leave no goroutine behind.
+func TestBroker(t *testing.T) {
+	b := projections.NewBroker()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	before := runtime.NumGoroutine()
+	fast := b.Subscribe(ctx, projections.MatchKeys("case:1"))
+	slow := b.Subscribe(ctx, nil)
+	prefix := b.Subscribe(ctx, projections.MatchPrefix("inbox:"))
+	for i := range projections.SubscriberBuffer + 10 {
+		b.Publish(projections.Change{Projection: "p", Position: eventstore.Position{Major: uint64(i + 1)}, Keys: []string{"case:1"}})
+		<-fast // a subscriber that keeps up is never dropped
+	}
+	b.Publish(projections.Change{Projection: "p", Keys: []string{"inbox:u1"}})
+	n := 0
+	for range slow {
+		n++
+	}
+	if n != projections.SubscriberBuffer {
+		t.Errorf("slow subscriber got %d changes before being dropped, want %d", n, projections.SubscriberBuffer)
+	}
+	if c := <-prefix; len(c.Keys) != 1 || c.Keys[0] != "inbox:u1" {
+		t.Errorf("prefix subscriber got %+v, want the inbox change", c)
+	}
+	if got := b.Len(); got != 2 {
+		t.Errorf("subscribers = %d, want 2 (the slow one dropped)", got)
+	}
+	cancel()
+	for _, ch := range []<-chan projections.Change{fast, prefix} {
+		select {
+		case _, ok := <-ch:
+			if ok {
+				t.Error("change after cancel")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("channel not closed after cancel")
+		}
+	}
+	if got := b.Len(); got != 0 {
+		t.Errorf("subscribers after cancel = %d, want 0", got)
+	}
+	// Subscribing with a done context gives a closed channel.
+	if _, ok := <-b.Subscribe(ctx, nil); ok {
+		t.Error("subscription on a done context delivered")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if g := runtime.NumGoroutine(); g > before {
+		t.Errorf("goroutines: %d after, %d before", g, before)
+	}
+}
