@@ -62,4 +62,11 @@ func TestContract(t *testing.T) {
 		url := liveURL(t)
 		storetest.Run(t, features(url), func(t *testing.T) eventstore.Store { return open(t, url) })
 	})
+	// The same suite through the real client against the in-process fake
+	// server (fakeserver_test.go): it checks the adapter and its use of the
+	// client, not KurrentDB.
+	t.Run("kurrentdb-inprocess", func(t *testing.T) {
+		f := startFake(t)
+		storetest.Run(t, features(f.url), func(t *testing.T) eventstore.Store { return open(t, f.url) })
+	})
 }
