@@ -22,9 +22,26 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Case() CaseResolver
+	CaseUnit() CaseUnitResolver
+	Consultation() ConsultationResolver
+	Coordinator() CoordinatorResolver
+	CreditEntry() CreditEntryResolver
+	Finding() FindingResolver
+	Matter() MatterResolver
 	Mutation() MutationResolver
+	Obligation() ObligationResolver
+	Problem() ProblemResolver
+	ProblemProgress() ProblemProgressResolver
+	ProblemStep() ProblemStepResolver
 	Query() QueryResolver
+	Resolution() ResolutionResolver
+	Rubric() RubricResolver
+	Sampling() SamplingResolver
+	ScoreDetail() ScoreDetailResolver
+	ScoreFinding() ScoreFindingResolver
 	Subscription() SubscriptionResolver
+	Summary() SummaryResolver
 }
 
 type DirectiveRoot struct {
@@ -38,10 +55,146 @@ type ComplexityRoot struct {
 		Unit  func(childComplexity int) int
 	}
 
+	Attendee struct {
+		Name func(childComplexity int) int
+		Unit func(childComplexity int) int
+	}
+
 	CalendarDay struct {
 		Date        func(childComplexity int) int
 		Provisional func(childComplexity int) int
 		Working     func(childComplexity int) int
+	}
+
+	Case struct {
+		ApprovingUnit    func(childComplexity int) int
+		DecidedAt        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Matter           func(childComplexity int) int
+		MatterCode       func(childComplexity int) int
+		MatterName       func(childComplexity int) int
+		Mode             func(childComplexity int) int
+		Obligations      func(childComplexity int) int
+		Open             func(childComplexity int) int
+		OpenObligations  func(childComplexity int) int
+		Outcome          func(childComplexity int) int
+		Overdue          func(childComplexity int) int
+		Position         func(childComplexity int) int
+		PushedAt         func(childComplexity int) int
+		ReroutePending   func(childComplexity int) int
+		RerouteSince     func(childComplexity int) int
+		Status           func(childComplexity int) int
+		SubjectID        func(childComplexity int) int
+		SubjectKind      func(childComplexity int) int
+		SubjectName      func(childComplexity int) int
+		SupervisingUnits func(childComplexity int) int
+		Units            func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Version          func(childComplexity int) int
+	}
+
+	CaseConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CaseEdge struct {
+		Node func(childComplexity int) int
+	}
+
+	CaseUnit struct {
+		Addressed   func(childComplexity int) int
+		AddressedAt func(childComplexity int) int
+		Approving   func(childComplexity int) int
+		Inspecting  func(childComplexity int) int
+		ReceivedAt  func(childComplexity int) int
+		ReturnedAt  func(childComplexity int) int
+		Round       func(childComplexity int) int
+		Supervising func(childComplexity int) int
+		Unit        func(childComplexity int) int
+	}
+
+	Consultation struct {
+		Attendees        func(childComplexity int) int
+		HeldAt           func(childComplexity int) int
+		HolderUnit       func(childComplexity int) int
+		ID               func(childComplexity int) int
+		ImplementedCount func(childComplexity int) int
+		Record           func(childComplexity int) int
+		RecordedAt       func(childComplexity int) int
+		RecordedBy       func(childComplexity int) int
+		ResolutionCount  func(childComplexity int) int
+		Resolutions      func(childComplexity int) int
+		Scope            func(childComplexity int) int
+		Unit             func(childComplexity int) int
+	}
+
+	ConsultationConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ConsultationRecord struct {
+		InformationExchange func(childComplexity int) int
+		Other               func(childComplexity int) int
+		ProblemsAndMeasures func(childComplexity int) int
+	}
+
+	Coordinator struct {
+		Active        func(childComplexity int) int
+		AppointedAt   func(childComplexity int) int
+		Level         func(childComplexity int) int
+		MatterCodes   func(childComplexity int) int
+		Name          func(childComplexity int) int
+		PersonID      func(childComplexity int) int
+		RelieveReason func(childComplexity int) int
+		RelievedAt    func(childComplexity int) int
+		SectionIDs    func(childComplexity int) int
+		Seq           func(childComplexity int) int
+		UnitID        func(childComplexity int) int
+	}
+
+	CoordinatorConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CreditEntry struct {
+		ApprovingUnit  func(childComplexity int) int
+		Cause          func(childComplexity int) int
+		DecisionNumber func(childComplexity int) int
+		EntryID        func(childComplexity int) int
+		RecordedAt     func(childComplexity int) int
+		RecordedBy     func(childComplexity int) int
+		RepairReason   func(childComplexity int) int
+		Repaired       func(childComplexity int) int
+		RepairedAt     func(childComplexity int) int
+		RepairedBy     func(childComplexity int) int
+		SourceCaseID   func(childComplexity int) int
+		SourceEventID  func(childComplexity int) int
+		SubjectID      func(childComplexity int) int
+		SubjectKind    func(childComplexity int) int
+		SubjectName    func(childComplexity int) int
+	}
+
+	CreditRecord struct {
+		Dishonest   func(childComplexity int) int
+		Entries     func(childComplexity int) int
+		SubjectID   func(childComplexity int) int
+		SubjectKind func(childComplexity int) int
+		SubjectName func(childComplexity int) int
+	}
+
+	Deduction struct {
+		FindingID func(childComplexity int) int
+		Part      func(childComplexity int) int
+		Points    func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Source    func(childComplexity int) int
 	}
 
 	DueDate struct {
@@ -49,8 +202,196 @@ type ComplexityRoot struct {
 		Provisional func(childComplexity int) int
 	}
 
+	Finding struct {
+		At          func(childComplexity int) int
+		By          func(childComplexity int) int
+		CaseID      func(childComplexity int) int
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Letter      func(childComplexity int) int
+		Part        func(childComplexity int) int
+		Points      func(childComplexity int) int
+		Problems    func(childComplexity int) int
+		SamplingID  func(childComplexity int) int
+		Severity    func(childComplexity int) int
+		Source      func(childComplexity int) int
+		Unit        func(childComplexity int) int
+		Year        func(childComplexity int) int
+	}
+
+	FindingConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FrozenScorecard struct {
+		Deductions    func(childComplexity int) int
+		Parts         func(childComplexity int) int
+		RubricVersion func(childComplexity int) int
+		Total         func(childComplexity int) int
+		Unit          func(childComplexity int) int
+		Year          func(childComplexity int) int
+	}
+
+	InboxConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InboxEdge struct {
+		Node func(childComplexity int) int
+	}
+
+	InboxItem struct {
+		AddressedAt func(childComplexity int) int
+		Case        func(childComplexity int) int
+		Round       func(childComplexity int) int
+		Unit        func(childComplexity int) int
+	}
+
+	Inspection struct {
+		At    func(childComplexity int) int
+		By    func(childComplexity int) int
+		Half  func(childComplexity int) int
+		Notes func(childComplexity int) int
+		Seq   func(childComplexity int) int
+		Units func(childComplexity int) int
+		Year  func(childComplexity int) int
+	}
+
+	InspectionConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	Matter struct {
+		ApprovingUnit     func(childComplexity int) int
+		Code              func(childComplexity int) int
+		CommitmentApplies func(childComplexity int) int
+		DefinedAt         func(childComplexity int) int
+		MajorRisk         func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Retired           func(childComplexity int) int
+		RetiredAt         func(childComplexity int) int
+		SupervisingUnits  func(childComplexity int) int
+	}
+
+	MatterConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
 	Mutation struct {
 		Ping func(childComplexity int) int
+	}
+
+	NoticeLetter struct {
+		At          func(childComplexity int) int
+		By          func(childComplexity int) int
+		FindingID   func(childComplexity int) int
+		FindingUnit func(childComplexity int) int
+		Number      func(childComplexity int) int
+		Source      func(childComplexity int) int
+		ToUnit      func(childComplexity int) int
+		Year        func(childComplexity int) int
+	}
+
+	NoticeLetterConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	Obligation struct {
+		CounterpartUnit func(childComplexity int) int
+		Due             func(childComplexity int) int
+		FulfilledAt     func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Kind            func(childComplexity int) int
+		MissedAt        func(childComplexity int) int
+		NextAt          func(childComplexity int) int
+		PolicyVer       func(childComplexity int) int
+		ResponsibleUnit func(childComplexity int) int
+		Rule            func(childComplexity int) int
+		StartedAt       func(childComplexity int) int
+		State           func(childComplexity int) int
+		Subject         func(childComplexity int) int
+		WarnAt          func(childComplexity int) int
+		Warned          func(childComplexity int) int
+		Warnings        func(childComplexity int) int
+	}
+
+	ObligationConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ObligationCount struct {
+		Kind  func(childComplexity int) int
+		N     func(childComplexity int) int
+		State func(childComplexity int) int
+	}
+
+	ObligationEdge struct {
+		Node func(childComplexity int) int
+	}
+
+	Operator struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+		Unit func(childComplexity int) int
+	}
+
+	PageInfo struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+	}
+
+	Problem struct {
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Level          func(childComplexity int) int
+		MatterCode     func(childComplexity int) int
+		Progress       func(childComplexity int) int
+		RaisedAt       func(childComplexity int) int
+		RaisedBy       func(childComplexity int) int
+		RelatedCaseIDs func(childComplexity int) int
+		Resolution     func(childComplexity int) int
+		ResolvedAt     func(childComplexity int) int
+		ResolvedBy     func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Title          func(childComplexity int) int
+		Trail          func(childComplexity int) int
+		Unit           func(childComplexity int) int
+		UpdatedAt      func(childComplexity int) int
+	}
+
+	ProblemConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ProblemProgress struct {
+		At    func(childComplexity int) int
+		By    func(childComplexity int) int
+		Level func(childComplexity int) int
+		Note  func(childComplexity int) int
+	}
+
+	ProblemStep struct {
+		At     func(childComplexity int) int
+		By     func(childComplexity int) int
+		From   func(childComplexity int) int
+		Reason func(childComplexity int) int
+		To     func(childComplexity int) int
 	}
 
 	Query struct {
@@ -58,6 +399,139 @@ type ComplexityRoot struct {
 		Me          func(childComplexity int) int
 		ServerInfo  func(childComplexity int) int
 		WorkingDays func(childComplexity int, from time.Time, to time.Time) int
+	}
+
+	Resolution struct {
+		ConsultationID func(childComplexity int) int
+		DueDate        func(childComplexity int) int
+		HeldAt         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Implemented    func(childComplexity int) int
+		ImplementedAt  func(childComplexity int) int
+		Index          func(childComplexity int) int
+		Note           func(childComplexity int) int
+		OwnerUnit      func(childComplexity int) int
+		ReportedBy     func(childComplexity int) int
+		Text           func(childComplexity int) int
+	}
+
+	ResolutionConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	Rubric struct {
+		Document   func(childComplexity int) int
+		LateCredit func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Version    func(childComplexity int) int
+		Year       func(childComplexity int) int
+	}
+
+	Sampling struct {
+		CommittedAt func(childComplexity int) int
+		CommittedBy func(childComplexity int) int
+		Filter      func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Population  func(childComplexity int) int
+		Revealed    func(childComplexity int) int
+		RevealedAt  func(childComplexity int) int
+		RevealedBy  func(childComplexity int) int
+		Sample      func(childComplexity int) int
+		Seed        func(childComplexity int) int
+		SeedHash    func(childComplexity int) int
+		Size        func(childComplexity int) int
+		Year        func(childComplexity int) int
+	}
+
+	SamplingConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ScoreCounters struct {
+		CoordinatorVacancies func(childComplexity int) int
+		Corrections          func(childComplexity int) int
+		Feedback             func(childComplexity int) int
+		JointInspections     func(childComplexity int) int
+		ProblemsEscalated    func(childComplexity int) int
+		ProblemsOverdue      func(childComplexity int) int
+		ProblemsRaised       func(childComplexity int) int
+		ProblemsResolved     func(childComplexity int) int
+		Pushes               func(childComplexity int) int
+		ReRoutes             func(childComplexity int) int
+		Receipts             func(childComplexity int) int
+		Resolutions          func(childComplexity int) int
+		Returns              func(childComplexity int) int
+		RevocationAnswers    func(childComplexity int) int
+		SealedDocuments      func(childComplexity int) int
+		Summaries            func(childComplexity int) int
+		VerificationStarts   func(childComplexity int) int
+	}
+
+	ScoreDetail struct {
+		Counted func(childComplexity int) int
+		Empty   func(childComplexity int) int
+		Metric  func(childComplexity int) int
+		Name    func(childComplexity int) int
+		Rate    func(childComplexity int) int
+		Weight  func(childComplexity int) int
+	}
+
+	ScoreFinding struct {
+		Description func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Part        func(childComplexity int) int
+		Points      func(childComplexity int) int
+		Problems    func(childComplexity int) int
+		Severity    func(childComplexity int) int
+		Source      func(childComplexity int) int
+		Unit        func(childComplexity int) int
+	}
+
+	ScorePart struct {
+		Deducted func(childComplexity int) int
+		Details  func(childComplexity int) int
+		Key      func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Points   func(childComplexity int) int
+		Rate     func(childComplexity int) int
+		Weight   func(childComplexity int) int
+	}
+
+	Scorecard struct {
+		Counters      func(childComplexity int) int
+		Deductions    func(childComplexity int) int
+		DefaultRubric func(childComplexity int) int
+		Findings      func(childComplexity int) int
+		Frozen        func(childComplexity int) int
+		Parts         func(childComplexity int) int
+		Rubric        func(childComplexity int) int
+		RubricVersion func(childComplexity int) int
+		Total         func(childComplexity int) int
+		Unit          func(childComplexity int) int
+		Year          func(childComplexity int) int
+	}
+
+	ScorecardConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ScorecardRank struct {
+		Card  func(childComplexity int) int
+		Rank  func(childComplexity int) int
+		Total func(childComplexity int) int
+		Unit  func(childComplexity int) int
+	}
+
+	Section struct {
+		ID   func(childComplexity int) int
+		Name func(childComplexity int) int
+		Side func(childComplexity int) int
 	}
 
 	ServerInfo struct {
@@ -70,6 +544,49 @@ type ComplexityRoot struct {
 
 	Subscription struct {
 		Heartbeat func(childComplexity int, seconds int) int
+	}
+
+	Summary struct {
+		AmendedAt   func(childComplexity int) int
+		Amendments  func(childComplexity int) int
+		Content     func(childComplexity int) int
+		Half        func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		SubmittedBy func(childComplexity int) int
+		Unit        func(childComplexity int) int
+		Year        func(childComplexity int) int
+	}
+
+	SummaryConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	Tally struct {
+		Due     func(childComplexity int) int
+		Late    func(childComplexity int) int
+		Missing func(childComplexity int) int
+		OnTime  func(childComplexity int) int
+	}
+
+	Unit struct {
+		ID           func(childComplexity int) int
+		Kinds        func(childComplexity int) int
+		Name         func(childComplexity int) int
+		RegisteredAt func(childComplexity int) int
+		Sections     func(childComplexity int) int
+	}
+
+	UnitConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	Warning struct {
+		At   func(childComplexity int) int
+		Tier func(childComplexity int) int
 	}
 
 	WorkingDays struct {
@@ -118,6 +635,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Actor.Unit(childComplexity), true
 
+	case "Attendee.name":
+		if e.ComplexityRoot.Attendee.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attendee.Name(childComplexity), true
+	case "Attendee.unit":
+		if e.ComplexityRoot.Attendee.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Attendee.Unit(childComplexity), true
+
 	case "CalendarDay.date":
 		if e.ComplexityRoot.CalendarDay.Date == nil {
 			break
@@ -137,6 +667,588 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CalendarDay.Working(childComplexity), true
 
+	case "Case.approvingUnit":
+		if e.ComplexityRoot.Case.ApprovingUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.ApprovingUnit(childComplexity), true
+	case "Case.decidedAt":
+		if e.ComplexityRoot.Case.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.DecidedAt(childComplexity), true
+	case "Case.id":
+		if e.ComplexityRoot.Case.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.ID(childComplexity), true
+	case "Case.matter":
+		if e.ComplexityRoot.Case.Matter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Matter(childComplexity), true
+	case "Case.matterCode":
+		if e.ComplexityRoot.Case.MatterCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.MatterCode(childComplexity), true
+	case "Case.matterName":
+		if e.ComplexityRoot.Case.MatterName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.MatterName(childComplexity), true
+	case "Case.mode":
+		if e.ComplexityRoot.Case.Mode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Mode(childComplexity), true
+	case "Case.obligations":
+		if e.ComplexityRoot.Case.Obligations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Obligations(childComplexity), true
+	case "Case.open":
+		if e.ComplexityRoot.Case.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Open(childComplexity), true
+	case "Case.openObligations":
+		if e.ComplexityRoot.Case.OpenObligations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.OpenObligations(childComplexity), true
+	case "Case.outcome":
+		if e.ComplexityRoot.Case.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Outcome(childComplexity), true
+	case "Case.overdue":
+		if e.ComplexityRoot.Case.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Overdue(childComplexity), true
+	case "Case.position":
+		if e.ComplexityRoot.Case.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Position(childComplexity), true
+	case "Case.pushedAt":
+		if e.ComplexityRoot.Case.PushedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.PushedAt(childComplexity), true
+	case "Case.reroutePending":
+		if e.ComplexityRoot.Case.ReroutePending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.ReroutePending(childComplexity), true
+	case "Case.rerouteSince":
+		if e.ComplexityRoot.Case.RerouteSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.RerouteSince(childComplexity), true
+	case "Case.status":
+		if e.ComplexityRoot.Case.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Status(childComplexity), true
+	case "Case.subjectId":
+		if e.ComplexityRoot.Case.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.SubjectID(childComplexity), true
+	case "Case.subjectKind":
+		if e.ComplexityRoot.Case.SubjectKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.SubjectKind(childComplexity), true
+	case "Case.subjectName":
+		if e.ComplexityRoot.Case.SubjectName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.SubjectName(childComplexity), true
+	case "Case.supervisingUnits":
+		if e.ComplexityRoot.Case.SupervisingUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.SupervisingUnits(childComplexity), true
+	case "Case.units":
+		if e.ComplexityRoot.Case.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Units(childComplexity), true
+	case "Case.updatedAt":
+		if e.ComplexityRoot.Case.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.UpdatedAt(childComplexity), true
+	case "Case.version":
+		if e.ComplexityRoot.Case.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Case.Version(childComplexity), true
+
+	case "CaseConnection.edges":
+		if e.ComplexityRoot.CaseConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.Edges(childComplexity), true
+	case "CaseConnection.nodes":
+		if e.ComplexityRoot.CaseConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.Nodes(childComplexity), true
+	case "CaseConnection.pageInfo":
+		if e.ComplexityRoot.CaseConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.PageInfo(childComplexity), true
+	case "CaseConnection.totalCount":
+		if e.ComplexityRoot.CaseConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseConnection.TotalCount(childComplexity), true
+
+	case "CaseEdge.node":
+		if e.ComplexityRoot.CaseEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseEdge.Node(childComplexity), true
+
+	case "CaseUnit.addressed":
+		if e.ComplexityRoot.CaseUnit.Addressed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.Addressed(childComplexity), true
+	case "CaseUnit.addressedAt":
+		if e.ComplexityRoot.CaseUnit.AddressedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.AddressedAt(childComplexity), true
+	case "CaseUnit.approving":
+		if e.ComplexityRoot.CaseUnit.Approving == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.Approving(childComplexity), true
+	case "CaseUnit.inspecting":
+		if e.ComplexityRoot.CaseUnit.Inspecting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.Inspecting(childComplexity), true
+	case "CaseUnit.receivedAt":
+		if e.ComplexityRoot.CaseUnit.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.ReceivedAt(childComplexity), true
+	case "CaseUnit.returnedAt":
+		if e.ComplexityRoot.CaseUnit.ReturnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.ReturnedAt(childComplexity), true
+	case "CaseUnit.round":
+		if e.ComplexityRoot.CaseUnit.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.Round(childComplexity), true
+	case "CaseUnit.supervising":
+		if e.ComplexityRoot.CaseUnit.Supervising == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.Supervising(childComplexity), true
+	case "CaseUnit.unit":
+		if e.ComplexityRoot.CaseUnit.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseUnit.Unit(childComplexity), true
+
+	case "Consultation.attendees":
+		if e.ComplexityRoot.Consultation.Attendees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.Attendees(childComplexity), true
+	case "Consultation.heldAt":
+		if e.ComplexityRoot.Consultation.HeldAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.HeldAt(childComplexity), true
+	case "Consultation.holderUnit":
+		if e.ComplexityRoot.Consultation.HolderUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.HolderUnit(childComplexity), true
+	case "Consultation.id":
+		if e.ComplexityRoot.Consultation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.ID(childComplexity), true
+	case "Consultation.implementedCount":
+		if e.ComplexityRoot.Consultation.ImplementedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.ImplementedCount(childComplexity), true
+	case "Consultation.record":
+		if e.ComplexityRoot.Consultation.Record == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.Record(childComplexity), true
+	case "Consultation.recordedAt":
+		if e.ComplexityRoot.Consultation.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.RecordedAt(childComplexity), true
+	case "Consultation.recordedBy":
+		if e.ComplexityRoot.Consultation.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.RecordedBy(childComplexity), true
+	case "Consultation.resolutionCount":
+		if e.ComplexityRoot.Consultation.ResolutionCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.ResolutionCount(childComplexity), true
+	case "Consultation.resolutions":
+		if e.ComplexityRoot.Consultation.Resolutions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.Resolutions(childComplexity), true
+	case "Consultation.scope":
+		if e.ComplexityRoot.Consultation.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.Scope(childComplexity), true
+	case "Consultation.unit":
+		if e.ComplexityRoot.Consultation.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consultation.Unit(childComplexity), true
+
+	case "ConsultationConnection.nodes":
+		if e.ComplexityRoot.ConsultationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationConnection.Nodes(childComplexity), true
+	case "ConsultationConnection.pageInfo":
+		if e.ComplexityRoot.ConsultationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationConnection.PageInfo(childComplexity), true
+	case "ConsultationConnection.totalCount":
+		if e.ComplexityRoot.ConsultationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationConnection.TotalCount(childComplexity), true
+
+	case "ConsultationRecord.informationExchange":
+		if e.ComplexityRoot.ConsultationRecord.InformationExchange == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationRecord.InformationExchange(childComplexity), true
+	case "ConsultationRecord.other":
+		if e.ComplexityRoot.ConsultationRecord.Other == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationRecord.Other(childComplexity), true
+	case "ConsultationRecord.problemsAndMeasures":
+		if e.ComplexityRoot.ConsultationRecord.ProblemsAndMeasures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationRecord.ProblemsAndMeasures(childComplexity), true
+
+	case "Coordinator.active":
+		if e.ComplexityRoot.Coordinator.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.Active(childComplexity), true
+	case "Coordinator.appointedAt":
+		if e.ComplexityRoot.Coordinator.AppointedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.AppointedAt(childComplexity), true
+	case "Coordinator.level":
+		if e.ComplexityRoot.Coordinator.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.Level(childComplexity), true
+	case "Coordinator.matterCodes":
+		if e.ComplexityRoot.Coordinator.MatterCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.MatterCodes(childComplexity), true
+	case "Coordinator.name":
+		if e.ComplexityRoot.Coordinator.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.Name(childComplexity), true
+	case "Coordinator.personId":
+		if e.ComplexityRoot.Coordinator.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.PersonID(childComplexity), true
+	case "Coordinator.relieveReason":
+		if e.ComplexityRoot.Coordinator.RelieveReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.RelieveReason(childComplexity), true
+	case "Coordinator.relievedAt":
+		if e.ComplexityRoot.Coordinator.RelievedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.RelievedAt(childComplexity), true
+	case "Coordinator.sectionIds":
+		if e.ComplexityRoot.Coordinator.SectionIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.SectionIDs(childComplexity), true
+	case "Coordinator.seq":
+		if e.ComplexityRoot.Coordinator.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.Seq(childComplexity), true
+	case "Coordinator.unit":
+		if e.ComplexityRoot.Coordinator.UnitID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Coordinator.UnitID(childComplexity), true
+
+	case "CoordinatorConnection.nodes":
+		if e.ComplexityRoot.CoordinatorConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoordinatorConnection.Nodes(childComplexity), true
+	case "CoordinatorConnection.pageInfo":
+		if e.ComplexityRoot.CoordinatorConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoordinatorConnection.PageInfo(childComplexity), true
+	case "CoordinatorConnection.totalCount":
+		if e.ComplexityRoot.CoordinatorConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CoordinatorConnection.TotalCount(childComplexity), true
+
+	case "CreditEntry.approvingUnit":
+		if e.ComplexityRoot.CreditEntry.ApprovingUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.ApprovingUnit(childComplexity), true
+	case "CreditEntry.cause":
+		if e.ComplexityRoot.CreditEntry.Cause == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.Cause(childComplexity), true
+	case "CreditEntry.decisionNumber":
+		if e.ComplexityRoot.CreditEntry.DecisionNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.DecisionNumber(childComplexity), true
+	case "CreditEntry.id":
+		if e.ComplexityRoot.CreditEntry.EntryID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.EntryID(childComplexity), true
+	case "CreditEntry.recordedAt":
+		if e.ComplexityRoot.CreditEntry.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.RecordedAt(childComplexity), true
+	case "CreditEntry.recordedBy":
+		if e.ComplexityRoot.CreditEntry.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.RecordedBy(childComplexity), true
+	case "CreditEntry.repairReason":
+		if e.ComplexityRoot.CreditEntry.RepairReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.RepairReason(childComplexity), true
+	case "CreditEntry.repaired":
+		if e.ComplexityRoot.CreditEntry.Repaired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.Repaired(childComplexity), true
+	case "CreditEntry.repairedAt":
+		if e.ComplexityRoot.CreditEntry.RepairedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.RepairedAt(childComplexity), true
+	case "CreditEntry.repairedBy":
+		if e.ComplexityRoot.CreditEntry.RepairedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.RepairedBy(childComplexity), true
+	case "CreditEntry.sourceCaseId":
+		if e.ComplexityRoot.CreditEntry.SourceCaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.SourceCaseID(childComplexity), true
+	case "CreditEntry.sourceEventId":
+		if e.ComplexityRoot.CreditEntry.SourceEventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.SourceEventID(childComplexity), true
+	case "CreditEntry.subjectId":
+		if e.ComplexityRoot.CreditEntry.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.SubjectID(childComplexity), true
+	case "CreditEntry.subjectKind":
+		if e.ComplexityRoot.CreditEntry.SubjectKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.SubjectKind(childComplexity), true
+	case "CreditEntry.subjectName":
+		if e.ComplexityRoot.CreditEntry.SubjectName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditEntry.SubjectName(childComplexity), true
+
+	case "CreditRecord.dishonest":
+		if e.ComplexityRoot.CreditRecord.Dishonest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecord.Dishonest(childComplexity), true
+	case "CreditRecord.entries":
+		if e.ComplexityRoot.CreditRecord.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecord.Entries(childComplexity), true
+	case "CreditRecord.subjectId":
+		if e.ComplexityRoot.CreditRecord.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecord.SubjectID(childComplexity), true
+	case "CreditRecord.subjectKind":
+		if e.ComplexityRoot.CreditRecord.SubjectKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecord.SubjectKind(childComplexity), true
+	case "CreditRecord.subjectName":
+		if e.ComplexityRoot.CreditRecord.SubjectName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecord.SubjectName(childComplexity), true
+
+	case "Deduction.findingId":
+		if e.ComplexityRoot.Deduction.FindingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deduction.FindingID(childComplexity), true
+	case "Deduction.part":
+		if e.ComplexityRoot.Deduction.Part == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deduction.Part(childComplexity), true
+	case "Deduction.points":
+		if e.ComplexityRoot.Deduction.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deduction.Points(childComplexity), true
+	case "Deduction.reason":
+		if e.ComplexityRoot.Deduction.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deduction.Reason(childComplexity), true
+	case "Deduction.source":
+		if e.ComplexityRoot.Deduction.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Deduction.Source(childComplexity), true
+
 	case "DueDate.at":
 		if e.ComplexityRoot.DueDate.At == nil {
 			break
@@ -150,12 +1262,766 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DueDate.Provisional(childComplexity), true
 
+	case "Finding.at":
+		if e.ComplexityRoot.Finding.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.At(childComplexity), true
+	case "Finding.by":
+		if e.ComplexityRoot.Finding.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.By(childComplexity), true
+	case "Finding.caseId":
+		if e.ComplexityRoot.Finding.CaseID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.CaseID(childComplexity), true
+	case "Finding.description":
+		if e.ComplexityRoot.Finding.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Description(childComplexity), true
+	case "Finding.id":
+		if e.ComplexityRoot.Finding.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.ID(childComplexity), true
+	case "Finding.letter":
+		if e.ComplexityRoot.Finding.Letter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Letter(childComplexity), true
+	case "Finding.part":
+		if e.ComplexityRoot.Finding.Part == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Part(childComplexity), true
+	case "Finding.points":
+		if e.ComplexityRoot.Finding.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Points(childComplexity), true
+	case "Finding.problems":
+		if e.ComplexityRoot.Finding.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Problems(childComplexity), true
+	case "Finding.samplingId":
+		if e.ComplexityRoot.Finding.SamplingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.SamplingID(childComplexity), true
+	case "Finding.severity":
+		if e.ComplexityRoot.Finding.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Severity(childComplexity), true
+	case "Finding.source":
+		if e.ComplexityRoot.Finding.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Source(childComplexity), true
+	case "Finding.unit":
+		if e.ComplexityRoot.Finding.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Unit(childComplexity), true
+	case "Finding.year":
+		if e.ComplexityRoot.Finding.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Finding.Year(childComplexity), true
+
+	case "FindingConnection.nodes":
+		if e.ComplexityRoot.FindingConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingConnection.Nodes(childComplexity), true
+	case "FindingConnection.pageInfo":
+		if e.ComplexityRoot.FindingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingConnection.PageInfo(childComplexity), true
+	case "FindingConnection.totalCount":
+		if e.ComplexityRoot.FindingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingConnection.TotalCount(childComplexity), true
+
+	case "FrozenScorecard.deductions":
+		if e.ComplexityRoot.FrozenScorecard.Deductions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrozenScorecard.Deductions(childComplexity), true
+	case "FrozenScorecard.parts":
+		if e.ComplexityRoot.FrozenScorecard.Parts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrozenScorecard.Parts(childComplexity), true
+	case "FrozenScorecard.rubricVersion":
+		if e.ComplexityRoot.FrozenScorecard.RubricVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrozenScorecard.RubricVersion(childComplexity), true
+	case "FrozenScorecard.total":
+		if e.ComplexityRoot.FrozenScorecard.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrozenScorecard.Total(childComplexity), true
+	case "FrozenScorecard.unit":
+		if e.ComplexityRoot.FrozenScorecard.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrozenScorecard.Unit(childComplexity), true
+	case "FrozenScorecard.year":
+		if e.ComplexityRoot.FrozenScorecard.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FrozenScorecard.Year(childComplexity), true
+
+	case "InboxConnection.edges":
+		if e.ComplexityRoot.InboxConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxConnection.Edges(childComplexity), true
+	case "InboxConnection.nodes":
+		if e.ComplexityRoot.InboxConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxConnection.Nodes(childComplexity), true
+	case "InboxConnection.pageInfo":
+		if e.ComplexityRoot.InboxConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxConnection.PageInfo(childComplexity), true
+	case "InboxConnection.totalCount":
+		if e.ComplexityRoot.InboxConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxConnection.TotalCount(childComplexity), true
+
+	case "InboxEdge.node":
+		if e.ComplexityRoot.InboxEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxEdge.Node(childComplexity), true
+
+	case "InboxItem.addressedAt":
+		if e.ComplexityRoot.InboxItem.AddressedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxItem.AddressedAt(childComplexity), true
+	case "InboxItem.case":
+		if e.ComplexityRoot.InboxItem.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxItem.Case(childComplexity), true
+	case "InboxItem.round":
+		if e.ComplexityRoot.InboxItem.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxItem.Round(childComplexity), true
+	case "InboxItem.unit":
+		if e.ComplexityRoot.InboxItem.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InboxItem.Unit(childComplexity), true
+
+	case "Inspection.at":
+		if e.ComplexityRoot.Inspection.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.At(childComplexity), true
+	case "Inspection.by":
+		if e.ComplexityRoot.Inspection.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.By(childComplexity), true
+	case "Inspection.half":
+		if e.ComplexityRoot.Inspection.Half == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Half(childComplexity), true
+	case "Inspection.notes":
+		if e.ComplexityRoot.Inspection.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Notes(childComplexity), true
+	case "Inspection.seq":
+		if e.ComplexityRoot.Inspection.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Seq(childComplexity), true
+	case "Inspection.units":
+		if e.ComplexityRoot.Inspection.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Units(childComplexity), true
+	case "Inspection.year":
+		if e.ComplexityRoot.Inspection.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Year(childComplexity), true
+
+	case "InspectionConnection.nodes":
+		if e.ComplexityRoot.InspectionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.Nodes(childComplexity), true
+	case "InspectionConnection.pageInfo":
+		if e.ComplexityRoot.InspectionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.PageInfo(childComplexity), true
+	case "InspectionConnection.totalCount":
+		if e.ComplexityRoot.InspectionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.TotalCount(childComplexity), true
+
+	case "Matter.approvingUnit":
+		if e.ComplexityRoot.Matter.ApprovingUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.ApprovingUnit(childComplexity), true
+	case "Matter.code":
+		if e.ComplexityRoot.Matter.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.Code(childComplexity), true
+	case "Matter.commitmentApplies":
+		if e.ComplexityRoot.Matter.CommitmentApplies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.CommitmentApplies(childComplexity), true
+	case "Matter.definedAt":
+		if e.ComplexityRoot.Matter.DefinedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.DefinedAt(childComplexity), true
+	case "Matter.majorRisk":
+		if e.ComplexityRoot.Matter.MajorRisk == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.MajorRisk(childComplexity), true
+	case "Matter.name":
+		if e.ComplexityRoot.Matter.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.Name(childComplexity), true
+	case "Matter.retired":
+		if e.ComplexityRoot.Matter.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.Retired(childComplexity), true
+	case "Matter.retiredAt":
+		if e.ComplexityRoot.Matter.RetiredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.RetiredAt(childComplexity), true
+	case "Matter.supervisingUnits":
+		if e.ComplexityRoot.Matter.SupervisingUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Matter.SupervisingUnits(childComplexity), true
+
+	case "MatterConnection.nodes":
+		if e.ComplexityRoot.MatterConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatterConnection.Nodes(childComplexity), true
+	case "MatterConnection.pageInfo":
+		if e.ComplexityRoot.MatterConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatterConnection.PageInfo(childComplexity), true
+	case "MatterConnection.totalCount":
+		if e.ComplexityRoot.MatterConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatterConnection.TotalCount(childComplexity), true
+
 	case "Mutation.ping":
 		if e.ComplexityRoot.Mutation.Ping == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.Ping(childComplexity), true
+
+	case "NoticeLetter.at":
+		if e.ComplexityRoot.NoticeLetter.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.At(childComplexity), true
+	case "NoticeLetter.by":
+		if e.ComplexityRoot.NoticeLetter.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.By(childComplexity), true
+	case "NoticeLetter.findingId":
+		if e.ComplexityRoot.NoticeLetter.FindingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.FindingID(childComplexity), true
+	case "NoticeLetter.findingUnit":
+		if e.ComplexityRoot.NoticeLetter.FindingUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.FindingUnit(childComplexity), true
+	case "NoticeLetter.number":
+		if e.ComplexityRoot.NoticeLetter.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.Number(childComplexity), true
+	case "NoticeLetter.source":
+		if e.ComplexityRoot.NoticeLetter.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.Source(childComplexity), true
+	case "NoticeLetter.toUnit":
+		if e.ComplexityRoot.NoticeLetter.ToUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.ToUnit(childComplexity), true
+	case "NoticeLetter.year":
+		if e.ComplexityRoot.NoticeLetter.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetter.Year(childComplexity), true
+
+	case "NoticeLetterConnection.nodes":
+		if e.ComplexityRoot.NoticeLetterConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetterConnection.Nodes(childComplexity), true
+	case "NoticeLetterConnection.pageInfo":
+		if e.ComplexityRoot.NoticeLetterConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetterConnection.PageInfo(childComplexity), true
+	case "NoticeLetterConnection.totalCount":
+		if e.ComplexityRoot.NoticeLetterConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.NoticeLetterConnection.TotalCount(childComplexity), true
+
+	case "Obligation.counterpartUnit":
+		if e.ComplexityRoot.Obligation.CounterpartUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.CounterpartUnit(childComplexity), true
+	case "Obligation.due":
+		if e.ComplexityRoot.Obligation.Due == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.Due(childComplexity), true
+	case "Obligation.fulfilledAt":
+		if e.ComplexityRoot.Obligation.FulfilledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.FulfilledAt(childComplexity), true
+	case "Obligation.id":
+		if e.ComplexityRoot.Obligation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.ID(childComplexity), true
+	case "Obligation.kind":
+		if e.ComplexityRoot.Obligation.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.Kind(childComplexity), true
+	case "Obligation.missedAt":
+		if e.ComplexityRoot.Obligation.MissedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.MissedAt(childComplexity), true
+	case "Obligation.nextAt":
+		if e.ComplexityRoot.Obligation.NextAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.NextAt(childComplexity), true
+	case "Obligation.policyVersion":
+		if e.ComplexityRoot.Obligation.PolicyVer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.PolicyVer(childComplexity), true
+	case "Obligation.responsibleUnit":
+		if e.ComplexityRoot.Obligation.ResponsibleUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.ResponsibleUnit(childComplexity), true
+	case "Obligation.rule":
+		if e.ComplexityRoot.Obligation.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.Rule(childComplexity), true
+	case "Obligation.startedAt":
+		if e.ComplexityRoot.Obligation.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.StartedAt(childComplexity), true
+	case "Obligation.state":
+		if e.ComplexityRoot.Obligation.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.State(childComplexity), true
+	case "Obligation.subject":
+		if e.ComplexityRoot.Obligation.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.Subject(childComplexity), true
+	case "Obligation.warnAt":
+		if e.ComplexityRoot.Obligation.WarnAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.WarnAt(childComplexity), true
+	case "Obligation.warned":
+		if e.ComplexityRoot.Obligation.Warned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.Warned(childComplexity), true
+	case "Obligation.warnings":
+		if e.ComplexityRoot.Obligation.Warnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Obligation.Warnings(childComplexity), true
+
+	case "ObligationConnection.edges":
+		if e.ComplexityRoot.ObligationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationConnection.Edges(childComplexity), true
+	case "ObligationConnection.nodes":
+		if e.ComplexityRoot.ObligationConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationConnection.Nodes(childComplexity), true
+	case "ObligationConnection.pageInfo":
+		if e.ComplexityRoot.ObligationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationConnection.PageInfo(childComplexity), true
+	case "ObligationConnection.totalCount":
+		if e.ComplexityRoot.ObligationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationConnection.TotalCount(childComplexity), true
+
+	case "ObligationCount.kind":
+		if e.ComplexityRoot.ObligationCount.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationCount.Kind(childComplexity), true
+	case "ObligationCount.count":
+		if e.ComplexityRoot.ObligationCount.N == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationCount.N(childComplexity), true
+	case "ObligationCount.state":
+		if e.ComplexityRoot.ObligationCount.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationCount.State(childComplexity), true
+
+	case "ObligationEdge.node":
+		if e.ComplexityRoot.ObligationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationEdge.Node(childComplexity), true
+
+	case "Operator.id":
+		if e.ComplexityRoot.Operator.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operator.ID(childComplexity), true
+	case "Operator.name":
+		if e.ComplexityRoot.Operator.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operator.Name(childComplexity), true
+	case "Operator.unit":
+		if e.ComplexityRoot.Operator.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Operator.Unit(childComplexity), true
+
+	case "PageInfo.endCursor":
+		if e.ComplexityRoot.PageInfo.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.EndCursor(childComplexity), true
+	case "PageInfo.hasNextPage":
+		if e.ComplexityRoot.PageInfo.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "Problem.description":
+		if e.ComplexityRoot.Problem.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Description(childComplexity), true
+	case "Problem.id":
+		if e.ComplexityRoot.Problem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.ID(childComplexity), true
+	case "Problem.level":
+		if e.ComplexityRoot.Problem.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Level(childComplexity), true
+	case "Problem.matterCode":
+		if e.ComplexityRoot.Problem.MatterCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.MatterCode(childComplexity), true
+	case "Problem.progress":
+		if e.ComplexityRoot.Problem.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Progress(childComplexity), true
+	case "Problem.raisedAt":
+		if e.ComplexityRoot.Problem.RaisedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.RaisedAt(childComplexity), true
+	case "Problem.raisedBy":
+		if e.ComplexityRoot.Problem.RaisedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.RaisedBy(childComplexity), true
+	case "Problem.relatedCaseIds":
+		if e.ComplexityRoot.Problem.RelatedCaseIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.RelatedCaseIDs(childComplexity), true
+	case "Problem.resolution":
+		if e.ComplexityRoot.Problem.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Resolution(childComplexity), true
+	case "Problem.resolvedAt":
+		if e.ComplexityRoot.Problem.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.ResolvedAt(childComplexity), true
+	case "Problem.resolvedBy":
+		if e.ComplexityRoot.Problem.ResolvedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.ResolvedBy(childComplexity), true
+	case "Problem.status":
+		if e.ComplexityRoot.Problem.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Status(childComplexity), true
+	case "Problem.title":
+		if e.ComplexityRoot.Problem.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Title(childComplexity), true
+	case "Problem.trail":
+		if e.ComplexityRoot.Problem.Trail == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Trail(childComplexity), true
+	case "Problem.unit":
+		if e.ComplexityRoot.Problem.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.Unit(childComplexity), true
+	case "Problem.updatedAt":
+		if e.ComplexityRoot.Problem.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Problem.UpdatedAt(childComplexity), true
+
+	case "ProblemConnection.nodes":
+		if e.ComplexityRoot.ProblemConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemConnection.Nodes(childComplexity), true
+	case "ProblemConnection.pageInfo":
+		if e.ComplexityRoot.ProblemConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemConnection.PageInfo(childComplexity), true
+	case "ProblemConnection.totalCount":
+		if e.ComplexityRoot.ProblemConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemConnection.TotalCount(childComplexity), true
+
+	case "ProblemProgress.at":
+		if e.ComplexityRoot.ProblemProgress.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemProgress.At(childComplexity), true
+	case "ProblemProgress.by":
+		if e.ComplexityRoot.ProblemProgress.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemProgress.By(childComplexity), true
+	case "ProblemProgress.level":
+		if e.ComplexityRoot.ProblemProgress.Level == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemProgress.Level(childComplexity), true
+	case "ProblemProgress.note":
+		if e.ComplexityRoot.ProblemProgress.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemProgress.Note(childComplexity), true
+
+	case "ProblemStep.at":
+		if e.ComplexityRoot.ProblemStep.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemStep.At(childComplexity), true
+	case "ProblemStep.by":
+		if e.ComplexityRoot.ProblemStep.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemStep.By(childComplexity), true
+	case "ProblemStep.from":
+		if e.ComplexityRoot.ProblemStep.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemStep.From(childComplexity), true
+	case "ProblemStep.reason":
+		if e.ComplexityRoot.ProblemStep.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemStep.Reason(childComplexity), true
+	case "ProblemStep.to":
+		if e.ComplexityRoot.ProblemStep.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemStep.To(childComplexity), true
 
 	case "Query.dueDate":
 		if e.ComplexityRoot.Query.DueDate == nil {
@@ -192,6 +2058,583 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkingDays(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+
+	case "Resolution.consultationId":
+		if e.ComplexityRoot.Resolution.ConsultationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.ConsultationID(childComplexity), true
+	case "Resolution.dueDate":
+		if e.ComplexityRoot.Resolution.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.DueDate(childComplexity), true
+	case "Resolution.heldAt":
+		if e.ComplexityRoot.Resolution.HeldAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.HeldAt(childComplexity), true
+	case "Resolution.id":
+		if e.ComplexityRoot.Resolution.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.ID(childComplexity), true
+	case "Resolution.implemented":
+		if e.ComplexityRoot.Resolution.Implemented == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Implemented(childComplexity), true
+	case "Resolution.implementedAt":
+		if e.ComplexityRoot.Resolution.ImplementedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.ImplementedAt(childComplexity), true
+	case "Resolution.index":
+		if e.ComplexityRoot.Resolution.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Index(childComplexity), true
+	case "Resolution.note":
+		if e.ComplexityRoot.Resolution.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Note(childComplexity), true
+	case "Resolution.ownerUnit":
+		if e.ComplexityRoot.Resolution.OwnerUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.OwnerUnit(childComplexity), true
+	case "Resolution.reportedBy":
+		if e.ComplexityRoot.Resolution.ReportedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.ReportedBy(childComplexity), true
+	case "Resolution.text":
+		if e.ComplexityRoot.Resolution.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Resolution.Text(childComplexity), true
+
+	case "ResolutionConnection.nodes":
+		if e.ComplexityRoot.ResolutionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.Nodes(childComplexity), true
+	case "ResolutionConnection.pageInfo":
+		if e.ComplexityRoot.ResolutionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.PageInfo(childComplexity), true
+	case "ResolutionConnection.totalCount":
+		if e.ComplexityRoot.ResolutionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ResolutionConnection.TotalCount(childComplexity), true
+
+	case "Rubric.document":
+		if e.ComplexityRoot.Rubric.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rubric.Document(childComplexity), true
+	case "Rubric.lateCredit":
+		if e.ComplexityRoot.Rubric.LateCredit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rubric.LateCredit(childComplexity), true
+	case "Rubric.name":
+		if e.ComplexityRoot.Rubric.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rubric.Name(childComplexity), true
+	case "Rubric.version":
+		if e.ComplexityRoot.Rubric.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rubric.Version(childComplexity), true
+	case "Rubric.year":
+		if e.ComplexityRoot.Rubric.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Rubric.Year(childComplexity), true
+
+	case "Sampling.committedAt":
+		if e.ComplexityRoot.Sampling.CommittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.CommittedAt(childComplexity), true
+	case "Sampling.committedBy":
+		if e.ComplexityRoot.Sampling.CommittedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.CommittedBy(childComplexity), true
+	case "Sampling.filter":
+		if e.ComplexityRoot.Sampling.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.Filter(childComplexity), true
+	case "Sampling.id":
+		if e.ComplexityRoot.Sampling.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.ID(childComplexity), true
+	case "Sampling.population":
+		if e.ComplexityRoot.Sampling.Population == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.Population(childComplexity), true
+	case "Sampling.revealed":
+		if e.ComplexityRoot.Sampling.Revealed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.Revealed(childComplexity), true
+	case "Sampling.revealedAt":
+		if e.ComplexityRoot.Sampling.RevealedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.RevealedAt(childComplexity), true
+	case "Sampling.revealedBy":
+		if e.ComplexityRoot.Sampling.RevealedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.RevealedBy(childComplexity), true
+	case "Sampling.sample":
+		if e.ComplexityRoot.Sampling.Sample == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.Sample(childComplexity), true
+	case "Sampling.seed":
+		if e.ComplexityRoot.Sampling.Seed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.Seed(childComplexity), true
+	case "Sampling.seedHash":
+		if e.ComplexityRoot.Sampling.SeedHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.SeedHash(childComplexity), true
+	case "Sampling.size":
+		if e.ComplexityRoot.Sampling.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.Size(childComplexity), true
+	case "Sampling.year":
+		if e.ComplexityRoot.Sampling.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Sampling.Year(childComplexity), true
+
+	case "SamplingConnection.nodes":
+		if e.ComplexityRoot.SamplingConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SamplingConnection.Nodes(childComplexity), true
+	case "SamplingConnection.pageInfo":
+		if e.ComplexityRoot.SamplingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SamplingConnection.PageInfo(childComplexity), true
+	case "SamplingConnection.totalCount":
+		if e.ComplexityRoot.SamplingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SamplingConnection.TotalCount(childComplexity), true
+
+	case "ScoreCounters.coordinatorVacancies":
+		if e.ComplexityRoot.ScoreCounters.CoordinatorVacancies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.CoordinatorVacancies(childComplexity), true
+	case "ScoreCounters.corrections":
+		if e.ComplexityRoot.ScoreCounters.Corrections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.Corrections(childComplexity), true
+	case "ScoreCounters.feedback":
+		if e.ComplexityRoot.ScoreCounters.Feedback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.Feedback(childComplexity), true
+	case "ScoreCounters.jointInspections":
+		if e.ComplexityRoot.ScoreCounters.JointInspections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.JointInspections(childComplexity), true
+	case "ScoreCounters.problemsEscalated":
+		if e.ComplexityRoot.ScoreCounters.ProblemsEscalated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.ProblemsEscalated(childComplexity), true
+	case "ScoreCounters.problemsOverdue":
+		if e.ComplexityRoot.ScoreCounters.ProblemsOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.ProblemsOverdue(childComplexity), true
+	case "ScoreCounters.problemsRaised":
+		if e.ComplexityRoot.ScoreCounters.ProblemsRaised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.ProblemsRaised(childComplexity), true
+	case "ScoreCounters.problemsResolved":
+		if e.ComplexityRoot.ScoreCounters.ProblemsResolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.ProblemsResolved(childComplexity), true
+	case "ScoreCounters.pushes":
+		if e.ComplexityRoot.ScoreCounters.Pushes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.Pushes(childComplexity), true
+	case "ScoreCounters.reRoutes":
+		if e.ComplexityRoot.ScoreCounters.ReRoutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.ReRoutes(childComplexity), true
+	case "ScoreCounters.receipts":
+		if e.ComplexityRoot.ScoreCounters.Receipts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.Receipts(childComplexity), true
+	case "ScoreCounters.resolutions":
+		if e.ComplexityRoot.ScoreCounters.Resolutions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.Resolutions(childComplexity), true
+	case "ScoreCounters.returns":
+		if e.ComplexityRoot.ScoreCounters.Returns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.Returns(childComplexity), true
+	case "ScoreCounters.revocationAnswers":
+		if e.ComplexityRoot.ScoreCounters.RevocationAnswers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.RevocationAnswers(childComplexity), true
+	case "ScoreCounters.sealedDocuments":
+		if e.ComplexityRoot.ScoreCounters.SealedDocuments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.SealedDocuments(childComplexity), true
+	case "ScoreCounters.summaries":
+		if e.ComplexityRoot.ScoreCounters.Summaries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.Summaries(childComplexity), true
+	case "ScoreCounters.verificationStarts":
+		if e.ComplexityRoot.ScoreCounters.VerificationStarts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreCounters.VerificationStarts(childComplexity), true
+
+	case "ScoreDetail.counted":
+		if e.ComplexityRoot.ScoreDetail.Counted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDetail.Counted(childComplexity), true
+	case "ScoreDetail.empty":
+		if e.ComplexityRoot.ScoreDetail.Empty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDetail.Empty(childComplexity), true
+	case "ScoreDetail.metric":
+		if e.ComplexityRoot.ScoreDetail.Metric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDetail.Metric(childComplexity), true
+	case "ScoreDetail.name":
+		if e.ComplexityRoot.ScoreDetail.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDetail.Name(childComplexity), true
+	case "ScoreDetail.rate":
+		if e.ComplexityRoot.ScoreDetail.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDetail.Rate(childComplexity), true
+	case "ScoreDetail.weight":
+		if e.ComplexityRoot.ScoreDetail.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreDetail.Weight(childComplexity), true
+
+	case "ScoreFinding.description":
+		if e.ComplexityRoot.ScoreFinding.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.Description(childComplexity), true
+	case "ScoreFinding.id":
+		if e.ComplexityRoot.ScoreFinding.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.ID(childComplexity), true
+	case "ScoreFinding.part":
+		if e.ComplexityRoot.ScoreFinding.Part == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.Part(childComplexity), true
+	case "ScoreFinding.points":
+		if e.ComplexityRoot.ScoreFinding.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.Points(childComplexity), true
+	case "ScoreFinding.problems":
+		if e.ComplexityRoot.ScoreFinding.Problems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.Problems(childComplexity), true
+	case "ScoreFinding.severity":
+		if e.ComplexityRoot.ScoreFinding.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.Severity(childComplexity), true
+	case "ScoreFinding.source":
+		if e.ComplexityRoot.ScoreFinding.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.Source(childComplexity), true
+	case "ScoreFinding.unit":
+		if e.ComplexityRoot.ScoreFinding.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScoreFinding.Unit(childComplexity), true
+
+	case "ScorePart.deducted":
+		if e.ComplexityRoot.ScorePart.Deducted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorePart.Deducted(childComplexity), true
+	case "ScorePart.details":
+		if e.ComplexityRoot.ScorePart.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorePart.Details(childComplexity), true
+	case "ScorePart.key":
+		if e.ComplexityRoot.ScorePart.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorePart.Key(childComplexity), true
+	case "ScorePart.name":
+		if e.ComplexityRoot.ScorePart.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorePart.Name(childComplexity), true
+	case "ScorePart.points":
+		if e.ComplexityRoot.ScorePart.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorePart.Points(childComplexity), true
+	case "ScorePart.rate":
+		if e.ComplexityRoot.ScorePart.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorePart.Rate(childComplexity), true
+	case "ScorePart.weight":
+		if e.ComplexityRoot.ScorePart.Weight == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorePart.Weight(childComplexity), true
+
+	case "Scorecard.counters":
+		if e.ComplexityRoot.Scorecard.Counters == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Counters(childComplexity), true
+	case "Scorecard.deductions":
+		if e.ComplexityRoot.Scorecard.Deductions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Deductions(childComplexity), true
+	case "Scorecard.defaultRubric":
+		if e.ComplexityRoot.Scorecard.DefaultRubric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.DefaultRubric(childComplexity), true
+	case "Scorecard.findings":
+		if e.ComplexityRoot.Scorecard.Findings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Findings(childComplexity), true
+	case "Scorecard.frozen":
+		if e.ComplexityRoot.Scorecard.Frozen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Frozen(childComplexity), true
+	case "Scorecard.parts":
+		if e.ComplexityRoot.Scorecard.Parts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Parts(childComplexity), true
+	case "Scorecard.rubric":
+		if e.ComplexityRoot.Scorecard.Rubric == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Rubric(childComplexity), true
+	case "Scorecard.rubricVersion":
+		if e.ComplexityRoot.Scorecard.RubricVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.RubricVersion(childComplexity), true
+	case "Scorecard.total":
+		if e.ComplexityRoot.Scorecard.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Total(childComplexity), true
+	case "Scorecard.unit":
+		if e.ComplexityRoot.Scorecard.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Unit(childComplexity), true
+	case "Scorecard.year":
+		if e.ComplexityRoot.Scorecard.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Scorecard.Year(childComplexity), true
+
+	case "ScorecardConnection.nodes":
+		if e.ComplexityRoot.ScorecardConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorecardConnection.Nodes(childComplexity), true
+	case "ScorecardConnection.pageInfo":
+		if e.ComplexityRoot.ScorecardConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorecardConnection.PageInfo(childComplexity), true
+	case "ScorecardConnection.totalCount":
+		if e.ComplexityRoot.ScorecardConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorecardConnection.TotalCount(childComplexity), true
+
+	case "ScorecardRank.card":
+		if e.ComplexityRoot.ScorecardRank.Card == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorecardRank.Card(childComplexity), true
+	case "ScorecardRank.rank":
+		if e.ComplexityRoot.ScorecardRank.Rank == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorecardRank.Rank(childComplexity), true
+	case "ScorecardRank.total":
+		if e.ComplexityRoot.ScorecardRank.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorecardRank.Total(childComplexity), true
+	case "ScorecardRank.unit":
+		if e.ComplexityRoot.ScorecardRank.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScorecardRank.Unit(childComplexity), true
+
+	case "Section.id":
+		if e.ComplexityRoot.Section.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Section.ID(childComplexity), true
+	case "Section.name":
+		if e.ComplexityRoot.Section.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Section.Name(childComplexity), true
+	case "Section.side":
+		if e.ComplexityRoot.Section.Side == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Section.Side(childComplexity), true
 
 	case "ServerInfo.name":
 		if e.ComplexityRoot.ServerInfo.Name == nil {
@@ -236,6 +2679,162 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.Heartbeat(childComplexity, args["seconds"].(int)), true
 
+	case "Summary.amendedAt":
+		if e.ComplexityRoot.Summary.AmendedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.AmendedAt(childComplexity), true
+	case "Summary.amendments":
+		if e.ComplexityRoot.Summary.Amendments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.Amendments(childComplexity), true
+	case "Summary.content":
+		if e.ComplexityRoot.Summary.Content == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.Content(childComplexity), true
+	case "Summary.half":
+		if e.ComplexityRoot.Summary.Half == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.Half(childComplexity), true
+	case "Summary.submittedAt":
+		if e.ComplexityRoot.Summary.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.SubmittedAt(childComplexity), true
+	case "Summary.submittedBy":
+		if e.ComplexityRoot.Summary.SubmittedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.SubmittedBy(childComplexity), true
+	case "Summary.unit":
+		if e.ComplexityRoot.Summary.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.Unit(childComplexity), true
+	case "Summary.year":
+		if e.ComplexityRoot.Summary.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Summary.Year(childComplexity), true
+
+	case "SummaryConnection.nodes":
+		if e.ComplexityRoot.SummaryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryConnection.Nodes(childComplexity), true
+	case "SummaryConnection.pageInfo":
+		if e.ComplexityRoot.SummaryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryConnection.PageInfo(childComplexity), true
+	case "SummaryConnection.totalCount":
+		if e.ComplexityRoot.SummaryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryConnection.TotalCount(childComplexity), true
+
+	case "Tally.due":
+		if e.ComplexityRoot.Tally.Due == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tally.Due(childComplexity), true
+	case "Tally.late":
+		if e.ComplexityRoot.Tally.Late == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tally.Late(childComplexity), true
+	case "Tally.missing":
+		if e.ComplexityRoot.Tally.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tally.Missing(childComplexity), true
+	case "Tally.onTime":
+		if e.ComplexityRoot.Tally.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Tally.OnTime(childComplexity), true
+
+	case "Unit.id":
+		if e.ComplexityRoot.Unit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.ID(childComplexity), true
+	case "Unit.kinds":
+		if e.ComplexityRoot.Unit.Kinds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.Kinds(childComplexity), true
+	case "Unit.name":
+		if e.ComplexityRoot.Unit.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.Name(childComplexity), true
+	case "Unit.registeredAt":
+		if e.ComplexityRoot.Unit.RegisteredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.RegisteredAt(childComplexity), true
+	case "Unit.sections":
+		if e.ComplexityRoot.Unit.Sections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Unit.Sections(childComplexity), true
+
+	case "UnitConnection.nodes":
+		if e.ComplexityRoot.UnitConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitConnection.Nodes(childComplexity), true
+	case "UnitConnection.pageInfo":
+		if e.ComplexityRoot.UnitConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitConnection.PageInfo(childComplexity), true
+	case "UnitConnection.totalCount":
+		if e.ComplexityRoot.UnitConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitConnection.TotalCount(childComplexity), true
+
+	case "Warning.at":
+		if e.ComplexityRoot.Warning.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.At(childComplexity), true
+	case "Warning.tier":
+		if e.ComplexityRoot.Warning.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Warning.Tier(childComplexity), true
+
 	case "WorkingDays.count":
 		if e.ComplexityRoot.WorkingDays.Count == nil {
 			break
@@ -263,7 +2862,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
-		return graphql.NewInputUnmarshalerIndex()
+		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("CaseFilter", ec.unmarshalInputCaseFilter),
+			graphql.NewInputUnmarshaler("ObligationFilter", ec.unmarshalInputObligationFilter),
+		)
 	}
 	first := true
 
@@ -483,6 +3085,1043 @@ type ServerInfo {
   now: DateTime!
 }
 `, BuiltIn: false},
+	{Name: "../schema/types_assessment.graphqls", Input: `"随机抽查：先公布种子哈希，再公布种子，任何人可复算抽样结果。"
+type Sampling @goModel(model: "shenguan/projections/assessment.Sampling") {
+  year: Int!
+  id: ID!
+  "种子的 SHA-256（十六进制），抽取前公布。"
+  seedHash: String!
+  "抽查范围说明。"
+  filter: String!
+  "抽取数量。"
+  size: Int!
+  committedBy: Operator!
+  committedAt: DateTime!
+  "是否已公布种子并抽取。"
+  revealed: Boolean!
+  "种子（公布后）。"
+  seed: String
+  "候选办件（排序）。"
+  population: [ID!]!
+  "抽中的办件（抽取顺序）。"
+  sample: [ID!]!
+  revealedBy: Operator @goField(forceResolver: true)
+  revealedAt: DateTime @goField(forceResolver: true)
+}
+
+"问题/发现：随机抽查、定期检查或全市/中央督查中发现的问题。"
+type Finding @goModel(model: "shenguan/projections/assessment.Finding") {
+  year: Int!
+  id: ID! @goField(forceResolver: true)
+  source: FindingSource! @goField(forceResolver: true)
+  "被发现问题的单位。"
+  unit: ID! @goField(forceResolver: true)
+  severity: Severity! @goField(forceResolver: true)
+  "问题个数。"
+  problems: Int! @goField(forceResolver: true)
+  "决定扣分（为 0 时按细则）。"
+  points: Float! @goField(forceResolver: true)
+  part: ScorePartKey @goField(forceResolver: true)
+  description: String! @goField(forceResolver: true)
+  "相关办件。"
+  caseId: ID
+  "来源抽查。"
+  samplingId: ID
+  by: Operator!
+  at: DateTime!
+  "告知函（已发出时）。"
+  letter: NoticeLetter
+}
+
+"告知函：告知单位所发现的问题。"
+type NoticeLetter @goModel(model: "shenguan/projections/assessment.Letter") {
+  year: Int!
+  findingId: ID!
+  "文号。"
+  number: String!
+  "收函单位。"
+  toUnit: ID!
+  by: Operator!
+  at: DateTime!
+  "问题所属单位。"
+  findingUnit: ID!
+  source: FindingSource!
+}
+
+"定期检查（半年）记录。"
+type Inspection @goModel(model: "shenguan/projections/assessment.Inspection") {
+  year: Int!
+  seq: Int!
+  half: Half!
+  units: [ID!]!
+  notes: String!
+  by: Operator!
+  at: DateTime!
+}
+
+"随机抽查列表。"
+type SamplingConnection {
+  nodes: [Sampling!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"问题/发现列表。"
+type FindingConnection {
+  nodes: [Finding!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"告知函列表。"
+type NoticeLetterConnection {
+  nodes: [NoticeLetter!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"定期检查列表。"
+type InspectionConnection {
+  nodes: [Inspection!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_case.graphqls", Input: `"办件：一项审批决定及其后续的推送、查收、核查、反馈、撤销等全部环节。"
+type Case @goModel(model: "shenguan/projections/casefile.Case") {
+  "办件标识。"
+  id: ID!
+  "审批部门。"
+  approvingUnit: ID!
+  "事项编码。"
+  matterCode: String!
+  "事项名称。"
+  matterName: String!
+  "事项（政务服务事项目录）。"
+  matter: Matter @goField(forceResolver: true)
+  "行政相对人类型。"
+  subjectKind: SubjectKind!
+  "行政相对人证件号（统一社会信用代码或居民身份证号）。"
+  subjectId: String!
+  "行政相对人名称。"
+  subjectName: String!
+  "审批结果。"
+  outcome: Outcome!
+  "审批方式（一般或告知承诺）。"
+  mode: CaseMode!
+  "办件状态。"
+  status: CaseStatus!
+  "审批决定时间。"
+  decidedAt: DateTime!
+  "推送时间。"
+  pushedAt: DateTime @goField(forceResolver: true)
+  "是否未办结（既未办结也未撤销）。"
+  open: Boolean!
+  "未完成的时限数。"
+  openObligations: Int!
+  "是否有逾期时限。"
+  overdue: Boolean!
+  "是否在推送失败队列中（待审批部门重新推送）。"
+  reroutePending: Boolean!
+  "进入推送失败队列的时间。"
+  rerouteSince: DateTime @goField(forceResolver: true)
+  "办件事件流版本。"
+  version: Int! @goField(forceResolver: true)
+  "最后一次变化的全局事件位置。"
+  position: String! @goField(forceResolver: true)
+  "最后更新时间。"
+  updatedAt: DateTime!
+  "参与单位（审批、监管、联合检查）。"
+  units: [CaseUnit!]!
+  "当前推送到的监管部门（未被退回）。"
+  supervisingUnits: [ID!]!
+  "办件的全部时限（时限）。"
+  obligations: [Obligation!]! @goField(forceResolver: true)
+}
+
+"单位在办件中的角色（审批、监管、联合检查）。"
+type CaseUnit @goModel(model: "shenguan/projections/casefile.Unit") {
+  "单位。"
+  unit: ID!
+  "是否为审批部门。"
+  approving: Boolean!
+  "是否曾被推送（监管部门）。"
+  supervising: Boolean!
+  "当前是否被推送（未被退回）。"
+  addressed: Boolean!
+  "是否参加联合检查。"
+  inspecting: Boolean!
+  "推送轮次。"
+  round: Int!
+  "推送到该单位的时间。"
+  addressedAt: DateTime @goField(forceResolver: true)
+  "查收时间。"
+  receivedAt: DateTime
+  "退回时间。"
+  returnedAt: DateTime
+}
+
+"待查收的推送（监管部门收件箱）。"
+type InboxItem @goModel(model: "shenguan/projections/casefile.InboxItem") {
+  "收件单位。"
+  unit: ID!
+  "推送轮次。"
+  round: Int!
+  "推送时间。"
+  addressedAt: DateTime!
+  "办件。"
+  case: Case!
+}
+
+"办件查询条件（非区政务服务办和审计的调用者只能看到涉及本单位的办件）。"
+input CaseFilter {
+  "审批部门。"
+  approvingUnit: ID
+  "当前推送到的监管部门。"
+  supervisingUnit: ID
+  "涉及的单位（任一角色）。"
+  involvesUnit: ID
+  "事项编码。"
+  matterCode: String
+  "行政相对人证件号。"
+  subjectId: String
+  "办件状态。"
+  status: CaseStatus
+  "审批结果。"
+  outcome: Outcome
+  "审批方式。"
+  mode: CaseMode
+  "是否逾期。"
+  overdue: Boolean
+  "审批决定时间不早于。"
+  decidedFrom: DateTime
+  "审批决定时间早于。"
+  decidedTo: DateTime
+}
+
+"办件列表（Relay 连接）。"
+type CaseConnection {
+  edges: [CaseEdge!]!
+  nodes: [Case!]!
+  pageInfo: PageInfo!
+  "符合条件的办件总数。"
+  totalCount: Int!
+}
+
+"办件列表中的一项。"
+type CaseEdge {
+  node: Case!
+}
+
+"收件箱（Relay 连接）。"
+type InboxConnection {
+  edges: [InboxEdge!]!
+  nodes: [InboxItem!]!
+  pageInfo: PageInfo!
+  "待查收总数。"
+  totalCount: Int!
+}
+
+"收件箱中的一项。"
+type InboxEdge {
+  node: InboxItem!
+}
+
+"单位列表。"
+type UnitConnection {
+  nodes: [Unit!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"事项列表。"
+type MatterConnection {
+  nodes: [Matter!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"协调员列表。"
+type CoordinatorConnection {
+  nodes: [Coordinator!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_common.graphqls", Input: `# Shared read-side types (helper G2): gqlgen binding directives, paging and
+# the enums of the domain's value types. Object types bind to read models
+# (projections/...) with @goModel; fields whose Go value may be "unset"
+# (zero time, empty id) resolve to null through @goField(forceResolver).
+
+directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+directive @goField(forceResolver: Boolean, name: String, omittable: Boolean, type: String) on INPUT_FIELD_DEFINITION | FIELD_DEFINITION
+
+"分页信息（Relay）：endCursor 作为下一页的 after 参数。"
+type PageInfo {
+  "本页最后一项的游标（本页为空时为 null）。"
+  endCursor: String
+  "之后是否还有数据。"
+  hasNextPage: Boolean!
+}
+
+"操作人（事件或记录中的经办人）。"
+type Operator @goModel(model: "shenguan/domain.Actor") {
+  "用户标识。"
+  id: ID!
+  "姓名。"
+  name: String!
+  "所属单位。"
+  unit: ID!
+}
+
+"单位类型。"
+enum UnitKind @goModel(model: "shenguan/domain/directory.Kind") {
+  "审批部门"
+  APPROVAL
+  "监管部门"
+  SUPERVISION
+  "街道"
+  STREET
+  "区政务服务办"
+  SERVICE_OFFICE
+}
+
+"科室所属一侧（审批或监管）。"
+enum SectionSide @goModel(model: "shenguan/domain/directory.Side") {
+  "审批科室"
+  APPROVAL
+  "监管科室"
+  SUPERVISION
+}
+
+"重大风险类别（R3：需加盖公章的公文）。"
+enum MajorRisk @goModel(model: "shenguan/domain/directory.MajorRisk") {
+  "非重大风险事项"
+  NONE
+  "国家安全"
+  NATIONAL_SECURITY
+  "生态安全"
+  ECOLOGICAL_SECURITY
+  "公共安全"
+  PUBLIC_SAFETY
+  "重大生产力布局"
+  MAJOR_PRODUCTIVITY_LAYOUT
+  "战略性资源开发"
+  STRATEGIC_RESOURCES
+  "重大公共利益"
+  MAJOR_PUBLIC_INTEREST
+}
+
+"行政相对人类型。"
+enum SubjectKind @goModel(model: "shenguan/domain/subject.Kind") {
+  "法人和其他组织（统一社会信用代码）"
+  ORGANISATION
+  "自然人（居民身份证号）"
+  PERSON
+}
+
+"审批结果。"
+enum Outcome @goModel(model: "shenguan/domain/cases.Outcome") {
+  "准予许可"
+  GRANTED
+  "不予许可"
+  DENIED
+  "撤销审批（撤回）"
+  WITHDRAWN
+}
+
+"审批方式。"
+enum CaseMode @goModel(model: "shenguan/domain/cases.Mode") {
+  "一般审批"
+  STANDARD
+  "告知承诺"
+  COMMITMENT
+}
+
+"办件状态。"
+enum CaseStatus @goModel(model: "shenguan/domain/cases.Status") {
+  "推送路由失败（待重新推送）"
+  ROUTING_FAILED
+  "已推送"
+  PUSHED
+  "部分查收"
+  PARTIALLY_RECEIVED
+  "已查收"
+  RECEIVED
+  "已退回"
+  RETURNED
+  "退回有争议"
+  RETURN_DISPUTED
+  "核查中"
+  UNDER_VERIFICATION
+  "联合检查中"
+  INSPECTING
+  "已核查"
+  VERIFIED
+  "发现违法违诺"
+  VIOLATION_FOUND
+  "已反馈"
+  FEEDBACK_GIVEN
+  "责令限期整改中"
+  RECTIFYING
+  "已建议撤销"
+  REVOCATION_REQUESTED
+  "已撤销"
+  REVOKED
+  "已书面说明（不予撤销）"
+  REVOCATION_DECLINED
+  "已办结"
+  CLOSED
+}
+
+"时限类型。"
+enum ObligationKind @goModel(model: "shenguan/domain.ObligationKind") {
+  "推送（R1）"
+  PUSH
+  "盖章公文（R3）"
+  SEALED_DOCUMENT
+  "查收（R2）"
+  RECEIPT
+  "退回后重新推送"
+  RE_ROUTE
+  "启动核查（R6）"
+  VERIFICATION_START
+  "联合检查（R7）"
+  JOINT_INSPECTION
+  "反馈（R4）"
+  FEEDBACK
+  "答复撤销建议（R5）"
+  REVOCATION_ANSWER
+  "限期整改（R8）"
+  RECTIFICATION
+  "会商决议执行（R10）"
+  RESOLUTION
+  "工作小结（R11）"
+  SUMMARY
+  "协调员空缺（R9）"
+  COORDINATOR_VACANCY
+}
+
+"时限状态。"
+enum ObligationState @goModel(model: "shenguan/domain.ObligationState") {
+  "进行中"
+  OPEN
+  "即将到期"
+  DUE_SOON
+  "已逾期"
+  OVERDUE
+  "按时完成"
+  FULFILLED_ON_TIME
+  "逾期完成"
+  FULFILLED_LATE
+}
+
+"预警级别。"
+enum WarningTier @goModel(model: "shenguan/domain.WarningTier") {
+  "到期前一个工作日提示"
+  PROMPT
+  "黄色预警（已用 90% 时限）"
+  YELLOW
+  "红色预警（已逾期）"
+  RED
+}
+
+"问题状态。"
+enum ProblemStatus @goModel(model: "shenguan/domain/problem.Status") {
+  "处理中"
+  OPEN
+  "已解决"
+  RESOLVED
+}
+
+"会商范围。"
+enum ConsultationScope @goModel(model: "shenguan/domain/consultation.Scope") {
+  "区级集中会商"
+  DISTRICT
+  "本部门会商"
+  UNIT
+}
+
+"半年度。"
+enum Half @goModel(model: "shenguan/domain/summary.Half") {
+  "上半年（1月1日–6月30日）"
+  H1
+  "下半年（7月1日–12月31日）"
+  H2
+}
+
+"问题来源（考核）。"
+enum FindingSource @goModel(model: "shenguan/domain/scorecard.FindingSource") {
+  "随机抽查"
+  SAMPLING
+  "定期检查（半年）"
+  HALF_YEAR_INSPECTION
+  "全市督查"
+  EXTERNAL_CITY
+  "中央督查"
+  EXTERNAL_CENTRAL
+}
+
+"问题严重程度。"
+enum Severity @goModel(model: "shenguan/domain/scorecard.Severity") {
+  "一般问题"
+  GENERAL
+  "严重问题"
+  SERIOUS
+}
+
+"考核部分（R12 四项）。"
+enum ScorePartKey @goModel(model: "shenguan/domain/scorecard.PartKey") {
+  "日常审管信息推送及时、准确、畅通情况"
+  PUSH
+  "协调员对发现问题的工作记录及处理情况"
+  PROBLEMS
+  "执行审管联动会商结果情况"
+  RESOLUTIONS
+  "年度整体运行情况，全市或中央督查中出现的问题"
+  OVERALL
+}
+
+"失信记录原因。"
+enum CreditCause @goModel(model: "shenguan/domain/credit.Cause") {
+  "撤销结果决定书"
+  REVOCATION
+  "行政处罚决定书"
+  PENALTY
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_consultation.graphqls", Input: `"会商：会议及会商工作记录、决议及其执行（R10）。"
+type Consultation @goModel(model: "shenguan/projections/consultation.Consultation") {
+  id: ID!
+  "范围（区级集中会商或本部门会商）。"
+  scope: ConsultationScope!
+  "本部门会商的单位。"
+  unit: ID @goField(forceResolver: true)
+  "召集单位。"
+  holderUnit: ID!
+  "会商时间。"
+  heldAt: DateTime!
+  "参会人员。"
+  attendees: [Attendee!]!
+  "会商工作记录。"
+  record: ConsultationRecord!
+  "记录人。"
+  recordedBy: Operator!
+  "记录时间。"
+  recordedAt: DateTime!
+  "决议数。"
+  resolutionCount: Int!
+  "已执行决议数。"
+  implementedCount: Int!
+  "决议。"
+  resolutions: [Resolution!]! @goField(forceResolver: true)
+}
+
+"参会人员。"
+type Attendee @goModel(model: "shenguan/domain/consultation.Attendee") {
+  unit: ID!
+  name: String!
+}
+
+"会商工作记录的三部分。"
+type ConsultationRecord @goModel(model: "shenguan/domain/consultation.Record") {
+  "（一）审管联动信息交互基本情况。"
+  informationExchange: String!
+  "（二）主要问题及应对措施。"
+  problemsAndMeasures: String!
+  "（三）其他需要会商的内容。"
+  other: String!
+}
+
+"会商决议及其执行。"
+type Resolution @goModel(model: "shenguan/projections/consultation.Resolution") {
+  "所属会商。"
+  consultationId: ID!
+  id: ID!
+  "在会商记录中的序号（从 0 开始）。"
+  index: Int!
+  "会商时间。"
+  heldAt: DateTime!
+  "决议内容。"
+  text: String!
+  "责任单位。"
+  ownerUnit: ID!
+  "完成期限（YYYY-MM-DD；null 表示按政策默认期限）。"
+  dueDate: String @goField(forceResolver: true)
+  "是否已执行。"
+  implemented: Boolean!
+  "执行时间。"
+  implementedAt: DateTime @goField(forceResolver: true)
+  "执行情况说明。"
+  note: String
+  "报告人。"
+  reportedBy: Operator @goField(forceResolver: true)
+}
+
+"会商列表。"
+type ConsultationConnection {
+  nodes: [Consultation!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"决议列表。"
+type ResolutionConnection {
+  nodes: [Resolution!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_credit.graphqls", Input: `"政务服务信用记录：某行政相对人的失信记录。"
+type CreditRecord @goModel(model: "shenguan/projections/credit.Record") {
+  subjectKind: SubjectKind!
+  "证件号。"
+  subjectId: String!
+  "名称（最近一条记录中的）。"
+  subjectName: String!
+  "未修复的失信记录数（大于 0 即为失信）。"
+  dishonest: Int!
+  "失信记录（按记录顺序）。"
+  entries: [CreditEntry!]!
+}
+
+"失信记录。"
+type CreditEntry @goModel(model: "shenguan/projections/credit.Entry") {
+  id: ID! @goField(name: "EntryID")
+  subjectKind: SubjectKind!
+  subjectId: String!
+  subjectName: String!
+  "原因。"
+  cause: CreditCause!
+  "来源办件。"
+  sourceCaseId: ID!
+  "来源事件。"
+  sourceEventId: ID!
+  "决定书文号。"
+  decisionNumber: String!
+  "审批部门。"
+  approvingUnit: ID!
+  "记录人。"
+  recordedBy: Operator!
+  "记录时间。"
+  recordedAt: DateTime!
+  "是否已信用修复。"
+  repaired: Boolean!
+  "修复时间。"
+  repairedAt: DateTime @goField(forceResolver: true)
+  "修复原因。"
+  repairReason: String
+  "修复经办人。"
+  repairedBy: Operator @goField(forceResolver: true)
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_directory.graphqls", Input: `"单位/部门（审批部门、监管部门、街道、区政务服务办）。"
+type Unit @goModel(model: "shenguan/projections/directory.Unit") {
+  "单位标识。"
+  id: ID!
+  "单位名称。"
+  name: String!
+  "单位类型（可有多种）。"
+  kinds: [UnitKind!]!
+  "科室。"
+  sections: [Section!]!
+  "登记时间。"
+  registeredAt: DateTime!
+}
+
+"科室。"
+type Section @goModel(model: "shenguan/domain/directory.Section") {
+  "科室标识。"
+  id: ID!
+  "科室名称。"
+  name: String!
+  "审批科室或监管科室。"
+  side: SectionSide!
+}
+
+"政务服务事项（事项目录中的一项）。"
+type Matter @goModel(model: "shenguan/projections/directory.Matter") {
+  "事项编码。"
+  code: ID!
+  "事项名称。"
+  name: String!
+  "审批部门。"
+  approvingUnit: ID!
+  "监管部门（一个或多个）。"
+  supervisingUnits: [ID!]!
+  "是否适用告知承诺。"
+  commitmentApplies: Boolean!
+  "重大风险类别（NONE 表示非重大风险事项）。"
+  majorRisk: MajorRisk!
+  "是否已停用。"
+  retired: Boolean!
+  "纳入目录时间。"
+  definedAt: DateTime!
+  "停用时间。"
+  retiredAt: DateTime @goField(forceResolver: true)
+}
+
+"审管协调员（一次任命）。"
+type Coordinator @goModel(model: "shenguan/projections/directory.Coordinator") {
+  "所属单位。"
+  unit: ID! @goField(name: "UnitID")
+  "任命序号（单位事件流中的版本）。"
+  seq: Int!
+  "人员标识。"
+  personId: ID!
+  "姓名。"
+  name: String!
+  "级别：1 一级（统筹分办）、2 二级（按事项或科室）、3 三级（单位负责人）。"
+  level: Int!
+  "二级协调员负责的事项编码。"
+  matterCodes: [String!]!
+  "二级协调员负责的科室。"
+  sectionIds: [ID!]!
+  "任命时间。"
+  appointedAt: DateTime!
+  "免职时间（在任时为 null）。"
+  relievedAt: DateTime @goField(forceResolver: true)
+  "免职原因。"
+  relieveReason: String
+  "是否在任。"
+  active: Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_obligation.graphqls", Input: `"时限：某单位须在截止时间前完成的事项，带预警级别与逾期记录。"
+type Obligation @goModel(model: "shenguan/projections/obligation.Item") {
+  "时限标识（如 case/<办件>/RECEIPT/<单位>）。"
+  id: ID!
+  "时限类型。"
+  kind: ObligationKind!
+  "对应规则（R1 … R11）。"
+  rule: String!
+  "责任单位。"
+  responsibleUnit: ID!
+  "对方单位（该时限所服务的单位，其一级协调员也会收到预警）。"
+  counterpartUnit: ID @goField(forceResolver: true)
+  "所属对象（如 case/<id>、consultation/<id>）。"
+  subject: String!
+  "起算时间。"
+  startedAt: DateTime!
+  "截止时间。"
+  due: DueDate! @goField(forceResolver: true)
+  "最早预警时间。"
+  warnAt: DateTime!
+  "各级预警时间。"
+  warnings: [Warning!]!
+  "已发出的预警级别（当前截止时间）。"
+  warned: [WarningTier!]!
+  "记录逾期的时间。"
+  missedAt: DateTime
+  "下一次预警或逾期记录的时间。"
+  nextAt: DateTime @goField(forceResolver: true)
+  "完成时间。"
+  fulfilledAt: DateTime
+  "查询时刻的状态。"
+  state: ObligationState!
+  "计算所用的时限政策版本。"
+  policyVersion: Int! @goField(name: "PolicyVer")
+}
+
+"一级预警。"
+type Warning @goModel(model: "shenguan/domain.Warning") {
+  "预警级别。"
+  tier: WarningTier!
+  "预警时间。"
+  at: DateTime!
+}
+
+"某类型、某状态的时限数。"
+type ObligationCount @goModel(model: "shenguan/projections/obligation.Count") {
+  kind: ObligationKind!
+  state: ObligationState!
+  "数量。"
+  count: Int! @goField(name: "N")
+}
+
+"时限查询条件。"
+input ObligationFilter {
+  "单位（责任单位或对方单位）。"
+  unit: ID
+  "只看本单位负责的（不含对方单位欠本单位的）。"
+  responsibleOnly: Boolean
+  "时限类型。"
+  kind: ObligationKind
+  "状态。"
+  state: ObligationState
+  "所属对象（如 case/<id>）。"
+  subject: String
+}
+
+"时限列表（按截止时间）。"
+type ObligationConnection {
+  edges: [ObligationEdge!]!
+  nodes: [Obligation!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"时限列表中的一项。"
+type ObligationEdge {
+  node: Obligation!
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_problem.graphqls", Input: `"问题：二级协调员记录的问题，逐级上报（2 → 1 → 3）直至解决。"
+type Problem @goModel(model: "shenguan/projections/problem.Problem") {
+  id: ID!
+  "所属单位。"
+  unit: ID!
+  "标题。"
+  title: String!
+  "描述。"
+  description: String!
+  "相关办件。"
+  relatedCaseIds: [ID!]!
+  "相关事项编码。"
+  matterCode: String
+  "记录人。"
+  raisedBy: Operator!
+  "记录时间。"
+  raisedAt: DateTime!
+  "状态。"
+  status: ProblemStatus!
+  "当前处理的协调员级别（1、2、3）。"
+  level: Int! @goField(forceResolver: true)
+  "处理结果。"
+  resolution: String
+  "解决人。"
+  resolvedBy: Operator @goField(forceResolver: true)
+  "解决时间。"
+  resolvedAt: DateTime @goField(forceResolver: true)
+  "最后更新时间。"
+  updatedAt: DateTime!
+  "上报轨迹。"
+  trail: [ProblemStep!]! @goField(forceResolver: true)
+  "处理进展。"
+  progress: [ProblemProgress!]! @goField(forceResolver: true)
+}
+
+"问题的一次上报。"
+type ProblemStep @goModel(model: "shenguan/domain/problem.Step") {
+  from: Int! @goField(forceResolver: true)
+  to: Int! @goField(forceResolver: true)
+  reason: String!
+  by: Operator!
+  at: DateTime!
+}
+
+"问题处理进展。"
+type ProblemProgress @goModel(model: "shenguan/domain/problem.Progress") {
+  note: String!
+  level: Int! @goField(forceResolver: true)
+  by: Operator!
+  at: DateTime!
+}
+
+"问题列表。"
+type ProblemConnection {
+  nodes: [Problem!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_scorecard.graphqls", Input: `"考核成绩：某单位某年度的年度考核得分及明细（R12）。"
+type Scorecard @goModel(model: "shenguan/projections/scorecard.Card") {
+  "单位。"
+  unit: ID!
+  "年度。"
+  year: Int!
+  "评分细则版本。"
+  rubricVersion: Int!
+  "总分。"
+  total: Float!
+  "四部分得分。"
+  parts: [ScorePart!]!
+  "扣分。"
+  deductions: [Deduction!]!
+  "计分依据的各项计数。"
+  counters: ScoreCounters!
+  "针对该单位的问题（抽查、定期检查、督查）。"
+  findings: [ScoreFinding!]!
+  "年度评分细则。"
+  rubric: Rubric!
+  "是否使用默认评分细则（该年度未发布细则）。"
+  defaultRubric: Boolean!
+  "年度定稿时冻结的成绩（未定稿时为 null）。"
+  frozen: FrozenScorecard
+}
+
+"年度定稿时冻结的考核成绩。"
+type FrozenScorecard @goModel(model: "shenguan/domain/scorecard.Card") {
+  unit: ID!
+  year: Int!
+  rubricVersion: Int!
+  total: Float!
+  parts: [ScorePart!]!
+  deductions: [Deduction!]!
+}
+
+"考核的一部分。"
+type ScorePart @goModel(model: "shenguan/domain/scorecard.Part") {
+  key: ScorePartKey!
+  "名称。"
+  name: String!
+  "分值。"
+  weight: Float!
+  "得分率（0–1）。"
+  rate: Float!
+  "扣分。"
+  deducted: Float!
+  "得分。"
+  points: Float!
+  "各项指标。"
+  details: [ScoreDetail!]!
+}
+
+"考核指标明细。"
+type ScoreDetail @goModel(model: "shenguan/domain/scorecard.Detail") {
+  "指标。"
+  metric: String!
+  "名称。"
+  name: String!
+  "权重。"
+  weight: Float!
+  "比率（0–1）。"
+  rate: Float!
+  "计数。"
+  counted: Tally!
+  "无可计数项（满分）。"
+  empty: Boolean!
+}
+
+"按时、逾期、未完成的计数。"
+type Tally @goModel(model: "shenguan/domain/scorecard.Tally") {
+  "应完成。"
+  due: Int!
+  "按时。"
+  onTime: Int!
+  "逾期完成。"
+  late: Int!
+  "未完成。"
+  missing: Int!
+}
+
+"扣分项。"
+type Deduction @goModel(model: "shenguan/domain/scorecard.Deduction") {
+  findingId: ID!
+  source: FindingSource!
+  part: ScorePartKey!
+  "扣分。"
+  points: Float!
+  "原因。"
+  reason: String!
+}
+
+"计分依据。"
+type ScoreCounters @goModel(model: "shenguan/domain/scorecard.Counters") {
+  "推送（R1）。"
+  pushes: Tally!
+  "盖章公文（R3）。"
+  sealedDocuments: Tally!
+  "退回后重新推送。"
+  reRoutes: Tally!
+  "更正次数。"
+  corrections: Int!
+  "被退回次数。"
+  returns: Int!
+  "答复撤销建议（R5）。"
+  revocationAnswers: Tally!
+  "查收（R2）。"
+  receipts: Tally!
+  "启动核查（R6）。"
+  verificationStarts: Tally!
+  "联合检查（R7）。"
+  jointInspections: Tally!
+  "反馈（R4）。"
+  feedback: Tally!
+  "记录问题数。"
+  problemsRaised: Int!
+  "解决问题数。"
+  problemsResolved: Int!
+  "上报问题数。"
+  problemsEscalated: Int!
+  "逾期问题数。"
+  problemsOverdue: Int!
+  "协调员空缺（R9）。"
+  coordinatorVacancies: Tally!
+  "会商决议执行（R10）。"
+  resolutions: Tally!
+  "工作小结（R11）。"
+  summaries: Tally!
+}
+
+"计入考核的问题。"
+type ScoreFinding @goModel(model: "shenguan/domain/scorecard.Finding") {
+  id: ID!
+  source: FindingSource!
+  unit: ID!
+  severity: Severity! @goField(forceResolver: true)
+  "问题个数。"
+  problems: Int! @goField(forceResolver: true)
+  "决定扣分（为 0 时按细则）。"
+  points: Float!
+  part: ScorePartKey @goField(forceResolver: true)
+  description: String!
+}
+
+"考核评分细则（版本化，发布为事件）。"
+type Rubric @goModel(model: "shenguan/domain/scorecard.Rubric") {
+  year: Int!
+  version: Int!
+  name: String!
+  "逾期完成的得分比例（0–1）。"
+  lateCredit: Float!
+  "细则全文（JSON）。"
+  document: JSON! @goField(forceResolver: true)
+}
+
+"考核排名中的一行。"
+type ScorecardRank @goModel(model: "shenguan/projections/scorecard.Rank") {
+  "名次（从 1 开始）。"
+  rank: Int!
+  unit: ID!
+  "总分。"
+  total: Float!
+  "成绩明细。"
+  card: Scorecard!
+}
+
+"考核排名。"
+type ScorecardConnection {
+  nodes: [ScorecardRank!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+`, BuiltIn: false},
+	{Name: "../schema/types_summary.graphqls", Input: `"工作小结：审批部门每半年提交的工作小结（R11）。"
+type Summary @goModel(model: "shenguan/projections/summary.Summary") {
+  unit: ID!
+  year: Int!
+  half: Half!
+  "最新内容。"
+  content: String!
+  "首次提交人。"
+  submittedBy: Operator!
+  "首次提交时间。"
+  submittedAt: DateTime!
+  "修改次数。"
+  amendments: Int!
+  "最后修改时间。"
+  amendedAt: DateTime @goField(forceResolver: true)
+}
+
+"工作小结列表。"
+type SummaryConnection {
+  nodes: [Summary!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -504,6 +4143,16 @@ func (ec *executionContext) childFields_Actor(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Actor", field.Name)
 }
 
+func (ec *executionContext) childFields_Attendee(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_Attendee_unit(ctx, field)
+	case "name":
+		return ec.fieldContext_Attendee_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Attendee", field.Name)
+}
+
 func (ec *executionContext) childFields_CalendarDay(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "date":
@@ -516,6 +4165,214 @@ func (ec *executionContext) childFields_CalendarDay(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CalendarDay", field.Name)
 }
 
+func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Case_id(ctx, field)
+	case "approvingUnit":
+		return ec.fieldContext_Case_approvingUnit(ctx, field)
+	case "matterCode":
+		return ec.fieldContext_Case_matterCode(ctx, field)
+	case "matterName":
+		return ec.fieldContext_Case_matterName(ctx, field)
+	case "matter":
+		return ec.fieldContext_Case_matter(ctx, field)
+	case "subjectKind":
+		return ec.fieldContext_Case_subjectKind(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_Case_subjectId(ctx, field)
+	case "subjectName":
+		return ec.fieldContext_Case_subjectName(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Case_outcome(ctx, field)
+	case "mode":
+		return ec.fieldContext_Case_mode(ctx, field)
+	case "status":
+		return ec.fieldContext_Case_status(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_Case_decidedAt(ctx, field)
+	case "pushedAt":
+		return ec.fieldContext_Case_pushedAt(ctx, field)
+	case "open":
+		return ec.fieldContext_Case_open(ctx, field)
+	case "openObligations":
+		return ec.fieldContext_Case_openObligations(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Case_overdue(ctx, field)
+	case "reroutePending":
+		return ec.fieldContext_Case_reroutePending(ctx, field)
+	case "rerouteSince":
+		return ec.fieldContext_Case_rerouteSince(ctx, field)
+	case "version":
+		return ec.fieldContext_Case_version(ctx, field)
+	case "position":
+		return ec.fieldContext_Case_position(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Case_updatedAt(ctx, field)
+	case "units":
+		return ec.fieldContext_Case_units(ctx, field)
+	case "supervisingUnits":
+		return ec.fieldContext_Case_supervisingUnits(ctx, field)
+	case "obligations":
+		return ec.fieldContext_Case_obligations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Case", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_CaseEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_CaseUnit_unit(ctx, field)
+	case "approving":
+		return ec.fieldContext_CaseUnit_approving(ctx, field)
+	case "supervising":
+		return ec.fieldContext_CaseUnit_supervising(ctx, field)
+	case "addressed":
+		return ec.fieldContext_CaseUnit_addressed(ctx, field)
+	case "inspecting":
+		return ec.fieldContext_CaseUnit_inspecting(ctx, field)
+	case "round":
+		return ec.fieldContext_CaseUnit_round(ctx, field)
+	case "addressedAt":
+		return ec.fieldContext_CaseUnit_addressedAt(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_CaseUnit_receivedAt(ctx, field)
+	case "returnedAt":
+		return ec.fieldContext_CaseUnit_returnedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseUnit", field.Name)
+}
+
+func (ec *executionContext) childFields_Consultation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Consultation_id(ctx, field)
+	case "scope":
+		return ec.fieldContext_Consultation_scope(ctx, field)
+	case "unit":
+		return ec.fieldContext_Consultation_unit(ctx, field)
+	case "holderUnit":
+		return ec.fieldContext_Consultation_holderUnit(ctx, field)
+	case "heldAt":
+		return ec.fieldContext_Consultation_heldAt(ctx, field)
+	case "attendees":
+		return ec.fieldContext_Consultation_attendees(ctx, field)
+	case "record":
+		return ec.fieldContext_Consultation_record(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Consultation_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Consultation_recordedAt(ctx, field)
+	case "resolutionCount":
+		return ec.fieldContext_Consultation_resolutionCount(ctx, field)
+	case "implementedCount":
+		return ec.fieldContext_Consultation_implementedCount(ctx, field)
+	case "resolutions":
+		return ec.fieldContext_Consultation_resolutions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consultation", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsultationRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "informationExchange":
+		return ec.fieldContext_ConsultationRecord_informationExchange(ctx, field)
+	case "problemsAndMeasures":
+		return ec.fieldContext_ConsultationRecord_problemsAndMeasures(ctx, field)
+	case "other":
+		return ec.fieldContext_ConsultationRecord_other(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsultationRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_Coordinator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_Coordinator_unit(ctx, field)
+	case "seq":
+		return ec.fieldContext_Coordinator_seq(ctx, field)
+	case "personId":
+		return ec.fieldContext_Coordinator_personId(ctx, field)
+	case "name":
+		return ec.fieldContext_Coordinator_name(ctx, field)
+	case "level":
+		return ec.fieldContext_Coordinator_level(ctx, field)
+	case "matterCodes":
+		return ec.fieldContext_Coordinator_matterCodes(ctx, field)
+	case "sectionIds":
+		return ec.fieldContext_Coordinator_sectionIds(ctx, field)
+	case "appointedAt":
+		return ec.fieldContext_Coordinator_appointedAt(ctx, field)
+	case "relievedAt":
+		return ec.fieldContext_Coordinator_relievedAt(ctx, field)
+	case "relieveReason":
+		return ec.fieldContext_Coordinator_relieveReason(ctx, field)
+	case "active":
+		return ec.fieldContext_Coordinator_active(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Coordinator", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditEntry_id(ctx, field)
+	case "subjectKind":
+		return ec.fieldContext_CreditEntry_subjectKind(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_CreditEntry_subjectId(ctx, field)
+	case "subjectName":
+		return ec.fieldContext_CreditEntry_subjectName(ctx, field)
+	case "cause":
+		return ec.fieldContext_CreditEntry_cause(ctx, field)
+	case "sourceCaseId":
+		return ec.fieldContext_CreditEntry_sourceCaseId(ctx, field)
+	case "sourceEventId":
+		return ec.fieldContext_CreditEntry_sourceEventId(ctx, field)
+	case "decisionNumber":
+		return ec.fieldContext_CreditEntry_decisionNumber(ctx, field)
+	case "approvingUnit":
+		return ec.fieldContext_CreditEntry_approvingUnit(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_CreditEntry_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_CreditEntry_recordedAt(ctx, field)
+	case "repaired":
+		return ec.fieldContext_CreditEntry_repaired(ctx, field)
+	case "repairedAt":
+		return ec.fieldContext_CreditEntry_repairedAt(ctx, field)
+	case "repairReason":
+		return ec.fieldContext_CreditEntry_repairReason(ctx, field)
+	case "repairedBy":
+		return ec.fieldContext_CreditEntry_repairedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_Deduction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "findingId":
+		return ec.fieldContext_Deduction_findingId(ctx, field)
+	case "source":
+		return ec.fieldContext_Deduction_source(ctx, field)
+	case "part":
+		return ec.fieldContext_Deduction_part(ctx, field)
+	case "points":
+		return ec.fieldContext_Deduction_points(ctx, field)
+	case "reason":
+		return ec.fieldContext_Deduction_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Deduction", field.Name)
+}
+
 func (ec *executionContext) childFields_DueDate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "at":
@@ -524,6 +4381,512 @@ func (ec *executionContext) childFields_DueDate(ctx context.Context, field graph
 		return ec.fieldContext_DueDate_provisional(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DueDate", field.Name)
+}
+
+func (ec *executionContext) childFields_Finding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Finding_year(ctx, field)
+	case "id":
+		return ec.fieldContext_Finding_id(ctx, field)
+	case "source":
+		return ec.fieldContext_Finding_source(ctx, field)
+	case "unit":
+		return ec.fieldContext_Finding_unit(ctx, field)
+	case "severity":
+		return ec.fieldContext_Finding_severity(ctx, field)
+	case "problems":
+		return ec.fieldContext_Finding_problems(ctx, field)
+	case "points":
+		return ec.fieldContext_Finding_points(ctx, field)
+	case "part":
+		return ec.fieldContext_Finding_part(ctx, field)
+	case "description":
+		return ec.fieldContext_Finding_description(ctx, field)
+	case "caseId":
+		return ec.fieldContext_Finding_caseId(ctx, field)
+	case "samplingId":
+		return ec.fieldContext_Finding_samplingId(ctx, field)
+	case "by":
+		return ec.fieldContext_Finding_by(ctx, field)
+	case "at":
+		return ec.fieldContext_Finding_at(ctx, field)
+	case "letter":
+		return ec.fieldContext_Finding_letter(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Finding", field.Name)
+}
+
+func (ec *executionContext) childFields_FrozenScorecard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_FrozenScorecard_unit(ctx, field)
+	case "year":
+		return ec.fieldContext_FrozenScorecard_year(ctx, field)
+	case "rubricVersion":
+		return ec.fieldContext_FrozenScorecard_rubricVersion(ctx, field)
+	case "total":
+		return ec.fieldContext_FrozenScorecard_total(ctx, field)
+	case "parts":
+		return ec.fieldContext_FrozenScorecard_parts(ctx, field)
+	case "deductions":
+		return ec.fieldContext_FrozenScorecard_deductions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FrozenScorecard", field.Name)
+}
+
+func (ec *executionContext) childFields_InboxEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_InboxEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InboxEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InboxItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_InboxItem_unit(ctx, field)
+	case "round":
+		return ec.fieldContext_InboxItem_round(ctx, field)
+	case "addressedAt":
+		return ec.fieldContext_InboxItem_addressedAt(ctx, field)
+	case "case":
+		return ec.fieldContext_InboxItem_case(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InboxItem", field.Name)
+}
+
+func (ec *executionContext) childFields_Inspection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Inspection_year(ctx, field)
+	case "seq":
+		return ec.fieldContext_Inspection_seq(ctx, field)
+	case "half":
+		return ec.fieldContext_Inspection_half(ctx, field)
+	case "units":
+		return ec.fieldContext_Inspection_units(ctx, field)
+	case "notes":
+		return ec.fieldContext_Inspection_notes(ctx, field)
+	case "by":
+		return ec.fieldContext_Inspection_by(ctx, field)
+	case "at":
+		return ec.fieldContext_Inspection_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Inspection", field.Name)
+}
+
+func (ec *executionContext) childFields_Matter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_Matter_code(ctx, field)
+	case "name":
+		return ec.fieldContext_Matter_name(ctx, field)
+	case "approvingUnit":
+		return ec.fieldContext_Matter_approvingUnit(ctx, field)
+	case "supervisingUnits":
+		return ec.fieldContext_Matter_supervisingUnits(ctx, field)
+	case "commitmentApplies":
+		return ec.fieldContext_Matter_commitmentApplies(ctx, field)
+	case "majorRisk":
+		return ec.fieldContext_Matter_majorRisk(ctx, field)
+	case "retired":
+		return ec.fieldContext_Matter_retired(ctx, field)
+	case "definedAt":
+		return ec.fieldContext_Matter_definedAt(ctx, field)
+	case "retiredAt":
+		return ec.fieldContext_Matter_retiredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Matter", field.Name)
+}
+
+func (ec *executionContext) childFields_NoticeLetter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_NoticeLetter_year(ctx, field)
+	case "findingId":
+		return ec.fieldContext_NoticeLetter_findingId(ctx, field)
+	case "number":
+		return ec.fieldContext_NoticeLetter_number(ctx, field)
+	case "toUnit":
+		return ec.fieldContext_NoticeLetter_toUnit(ctx, field)
+	case "by":
+		return ec.fieldContext_NoticeLetter_by(ctx, field)
+	case "at":
+		return ec.fieldContext_NoticeLetter_at(ctx, field)
+	case "findingUnit":
+		return ec.fieldContext_NoticeLetter_findingUnit(ctx, field)
+	case "source":
+		return ec.fieldContext_NoticeLetter_source(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoticeLetter", field.Name)
+}
+
+func (ec *executionContext) childFields_Obligation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Obligation_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_Obligation_kind(ctx, field)
+	case "rule":
+		return ec.fieldContext_Obligation_rule(ctx, field)
+	case "responsibleUnit":
+		return ec.fieldContext_Obligation_responsibleUnit(ctx, field)
+	case "counterpartUnit":
+		return ec.fieldContext_Obligation_counterpartUnit(ctx, field)
+	case "subject":
+		return ec.fieldContext_Obligation_subject(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Obligation_startedAt(ctx, field)
+	case "due":
+		return ec.fieldContext_Obligation_due(ctx, field)
+	case "warnAt":
+		return ec.fieldContext_Obligation_warnAt(ctx, field)
+	case "warnings":
+		return ec.fieldContext_Obligation_warnings(ctx, field)
+	case "warned":
+		return ec.fieldContext_Obligation_warned(ctx, field)
+	case "missedAt":
+		return ec.fieldContext_Obligation_missedAt(ctx, field)
+	case "nextAt":
+		return ec.fieldContext_Obligation_nextAt(ctx, field)
+	case "fulfilledAt":
+		return ec.fieldContext_Obligation_fulfilledAt(ctx, field)
+	case "state":
+		return ec.fieldContext_Obligation_state(ctx, field)
+	case "policyVersion":
+		return ec.fieldContext_Obligation_policyVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Obligation", field.Name)
+}
+
+func (ec *executionContext) childFields_ObligationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "node":
+		return ec.fieldContext_ObligationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ObligationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Operator(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Operator_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Operator_name(ctx, field)
+	case "unit":
+		return ec.fieldContext_Operator_unit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Operator", field.Name)
+}
+
+func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "endCursor":
+		return ec.fieldContext_PageInfo_endCursor(ctx, field)
+	case "hasNextPage":
+		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Problem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Problem_id(ctx, field)
+	case "unit":
+		return ec.fieldContext_Problem_unit(ctx, field)
+	case "title":
+		return ec.fieldContext_Problem_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Problem_description(ctx, field)
+	case "relatedCaseIds":
+		return ec.fieldContext_Problem_relatedCaseIds(ctx, field)
+	case "matterCode":
+		return ec.fieldContext_Problem_matterCode(ctx, field)
+	case "raisedBy":
+		return ec.fieldContext_Problem_raisedBy(ctx, field)
+	case "raisedAt":
+		return ec.fieldContext_Problem_raisedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_Problem_status(ctx, field)
+	case "level":
+		return ec.fieldContext_Problem_level(ctx, field)
+	case "resolution":
+		return ec.fieldContext_Problem_resolution(ctx, field)
+	case "resolvedBy":
+		return ec.fieldContext_Problem_resolvedBy(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_Problem_resolvedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Problem_updatedAt(ctx, field)
+	case "trail":
+		return ec.fieldContext_Problem_trail(ctx, field)
+	case "progress":
+		return ec.fieldContext_Problem_progress(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Problem", field.Name)
+}
+
+func (ec *executionContext) childFields_ProblemProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "note":
+		return ec.fieldContext_ProblemProgress_note(ctx, field)
+	case "level":
+		return ec.fieldContext_ProblemProgress_level(ctx, field)
+	case "by":
+		return ec.fieldContext_ProblemProgress_by(ctx, field)
+	case "at":
+		return ec.fieldContext_ProblemProgress_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProblemProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_ProblemStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "from":
+		return ec.fieldContext_ProblemStep_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ProblemStep_to(ctx, field)
+	case "reason":
+		return ec.fieldContext_ProblemStep_reason(ctx, field)
+	case "by":
+		return ec.fieldContext_ProblemStep_by(ctx, field)
+	case "at":
+		return ec.fieldContext_ProblemStep_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProblemStep", field.Name)
+}
+
+func (ec *executionContext) childFields_Resolution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consultationId":
+		return ec.fieldContext_Resolution_consultationId(ctx, field)
+	case "id":
+		return ec.fieldContext_Resolution_id(ctx, field)
+	case "index":
+		return ec.fieldContext_Resolution_index(ctx, field)
+	case "heldAt":
+		return ec.fieldContext_Resolution_heldAt(ctx, field)
+	case "text":
+		return ec.fieldContext_Resolution_text(ctx, field)
+	case "ownerUnit":
+		return ec.fieldContext_Resolution_ownerUnit(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_Resolution_dueDate(ctx, field)
+	case "implemented":
+		return ec.fieldContext_Resolution_implemented(ctx, field)
+	case "implementedAt":
+		return ec.fieldContext_Resolution_implementedAt(ctx, field)
+	case "note":
+		return ec.fieldContext_Resolution_note(ctx, field)
+	case "reportedBy":
+		return ec.fieldContext_Resolution_reportedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Resolution", field.Name)
+}
+
+func (ec *executionContext) childFields_Rubric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Rubric_year(ctx, field)
+	case "version":
+		return ec.fieldContext_Rubric_version(ctx, field)
+	case "name":
+		return ec.fieldContext_Rubric_name(ctx, field)
+	case "lateCredit":
+		return ec.fieldContext_Rubric_lateCredit(ctx, field)
+	case "document":
+		return ec.fieldContext_Rubric_document(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Rubric", field.Name)
+}
+
+func (ec *executionContext) childFields_Sampling(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_Sampling_year(ctx, field)
+	case "id":
+		return ec.fieldContext_Sampling_id(ctx, field)
+	case "seedHash":
+		return ec.fieldContext_Sampling_seedHash(ctx, field)
+	case "filter":
+		return ec.fieldContext_Sampling_filter(ctx, field)
+	case "size":
+		return ec.fieldContext_Sampling_size(ctx, field)
+	case "committedBy":
+		return ec.fieldContext_Sampling_committedBy(ctx, field)
+	case "committedAt":
+		return ec.fieldContext_Sampling_committedAt(ctx, field)
+	case "revealed":
+		return ec.fieldContext_Sampling_revealed(ctx, field)
+	case "seed":
+		return ec.fieldContext_Sampling_seed(ctx, field)
+	case "population":
+		return ec.fieldContext_Sampling_population(ctx, field)
+	case "sample":
+		return ec.fieldContext_Sampling_sample(ctx, field)
+	case "revealedBy":
+		return ec.fieldContext_Sampling_revealedBy(ctx, field)
+	case "revealedAt":
+		return ec.fieldContext_Sampling_revealedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Sampling", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreCounters(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pushes":
+		return ec.fieldContext_ScoreCounters_pushes(ctx, field)
+	case "sealedDocuments":
+		return ec.fieldContext_ScoreCounters_sealedDocuments(ctx, field)
+	case "reRoutes":
+		return ec.fieldContext_ScoreCounters_reRoutes(ctx, field)
+	case "corrections":
+		return ec.fieldContext_ScoreCounters_corrections(ctx, field)
+	case "returns":
+		return ec.fieldContext_ScoreCounters_returns(ctx, field)
+	case "revocationAnswers":
+		return ec.fieldContext_ScoreCounters_revocationAnswers(ctx, field)
+	case "receipts":
+		return ec.fieldContext_ScoreCounters_receipts(ctx, field)
+	case "verificationStarts":
+		return ec.fieldContext_ScoreCounters_verificationStarts(ctx, field)
+	case "jointInspections":
+		return ec.fieldContext_ScoreCounters_jointInspections(ctx, field)
+	case "feedback":
+		return ec.fieldContext_ScoreCounters_feedback(ctx, field)
+	case "problemsRaised":
+		return ec.fieldContext_ScoreCounters_problemsRaised(ctx, field)
+	case "problemsResolved":
+		return ec.fieldContext_ScoreCounters_problemsResolved(ctx, field)
+	case "problemsEscalated":
+		return ec.fieldContext_ScoreCounters_problemsEscalated(ctx, field)
+	case "problemsOverdue":
+		return ec.fieldContext_ScoreCounters_problemsOverdue(ctx, field)
+	case "coordinatorVacancies":
+		return ec.fieldContext_ScoreCounters_coordinatorVacancies(ctx, field)
+	case "resolutions":
+		return ec.fieldContext_ScoreCounters_resolutions(ctx, field)
+	case "summaries":
+		return ec.fieldContext_ScoreCounters_summaries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreCounters", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreDetail(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "metric":
+		return ec.fieldContext_ScoreDetail_metric(ctx, field)
+	case "name":
+		return ec.fieldContext_ScoreDetail_name(ctx, field)
+	case "weight":
+		return ec.fieldContext_ScoreDetail_weight(ctx, field)
+	case "rate":
+		return ec.fieldContext_ScoreDetail_rate(ctx, field)
+	case "counted":
+		return ec.fieldContext_ScoreDetail_counted(ctx, field)
+	case "empty":
+		return ec.fieldContext_ScoreDetail_empty(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreDetail", field.Name)
+}
+
+func (ec *executionContext) childFields_ScoreFinding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ScoreFinding_id(ctx, field)
+	case "source":
+		return ec.fieldContext_ScoreFinding_source(ctx, field)
+	case "unit":
+		return ec.fieldContext_ScoreFinding_unit(ctx, field)
+	case "severity":
+		return ec.fieldContext_ScoreFinding_severity(ctx, field)
+	case "problems":
+		return ec.fieldContext_ScoreFinding_problems(ctx, field)
+	case "points":
+		return ec.fieldContext_ScoreFinding_points(ctx, field)
+	case "part":
+		return ec.fieldContext_ScoreFinding_part(ctx, field)
+	case "description":
+		return ec.fieldContext_ScoreFinding_description(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScoreFinding", field.Name)
+}
+
+func (ec *executionContext) childFields_ScorePart(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ScorePart_key(ctx, field)
+	case "name":
+		return ec.fieldContext_ScorePart_name(ctx, field)
+	case "weight":
+		return ec.fieldContext_ScorePart_weight(ctx, field)
+	case "rate":
+		return ec.fieldContext_ScorePart_rate(ctx, field)
+	case "deducted":
+		return ec.fieldContext_ScorePart_deducted(ctx, field)
+	case "points":
+		return ec.fieldContext_ScorePart_points(ctx, field)
+	case "details":
+		return ec.fieldContext_ScorePart_details(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScorePart", field.Name)
+}
+
+func (ec *executionContext) childFields_Scorecard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_Scorecard_unit(ctx, field)
+	case "year":
+		return ec.fieldContext_Scorecard_year(ctx, field)
+	case "rubricVersion":
+		return ec.fieldContext_Scorecard_rubricVersion(ctx, field)
+	case "total":
+		return ec.fieldContext_Scorecard_total(ctx, field)
+	case "parts":
+		return ec.fieldContext_Scorecard_parts(ctx, field)
+	case "deductions":
+		return ec.fieldContext_Scorecard_deductions(ctx, field)
+	case "counters":
+		return ec.fieldContext_Scorecard_counters(ctx, field)
+	case "findings":
+		return ec.fieldContext_Scorecard_findings(ctx, field)
+	case "rubric":
+		return ec.fieldContext_Scorecard_rubric(ctx, field)
+	case "defaultRubric":
+		return ec.fieldContext_Scorecard_defaultRubric(ctx, field)
+	case "frozen":
+		return ec.fieldContext_Scorecard_frozen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Scorecard", field.Name)
+}
+
+func (ec *executionContext) childFields_ScorecardRank(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rank":
+		return ec.fieldContext_ScorecardRank_rank(ctx, field)
+	case "unit":
+		return ec.fieldContext_ScorecardRank_unit(ctx, field)
+	case "total":
+		return ec.fieldContext_ScorecardRank_total(ctx, field)
+	case "card":
+		return ec.fieldContext_ScorecardRank_card(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScorecardRank", field.Name)
+}
+
+func (ec *executionContext) childFields_Section(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Section_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Section_name(ctx, field)
+	case "side":
+		return ec.fieldContext_Section_side(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Section", field.Name)
 }
 
 func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -540,6 +4903,68 @@ func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field gr
 		return ec.fieldContext_ServerInfo_now(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServerInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Summary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_Summary_unit(ctx, field)
+	case "year":
+		return ec.fieldContext_Summary_year(ctx, field)
+	case "half":
+		return ec.fieldContext_Summary_half(ctx, field)
+	case "content":
+		return ec.fieldContext_Summary_content(ctx, field)
+	case "submittedBy":
+		return ec.fieldContext_Summary_submittedBy(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Summary_submittedAt(ctx, field)
+	case "amendments":
+		return ec.fieldContext_Summary_amendments(ctx, field)
+	case "amendedAt":
+		return ec.fieldContext_Summary_amendedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Summary", field.Name)
+}
+
+func (ec *executionContext) childFields_Tally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "due":
+		return ec.fieldContext_Tally_due(ctx, field)
+	case "onTime":
+		return ec.fieldContext_Tally_onTime(ctx, field)
+	case "late":
+		return ec.fieldContext_Tally_late(ctx, field)
+	case "missing":
+		return ec.fieldContext_Tally_missing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Tally", field.Name)
+}
+
+func (ec *executionContext) childFields_Unit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Unit_id(ctx, field)
+	case "name":
+		return ec.fieldContext_Unit_name(ctx, field)
+	case "kinds":
+		return ec.fieldContext_Unit_kinds(ctx, field)
+	case "sections":
+		return ec.fieldContext_Unit_sections(ctx, field)
+	case "registeredAt":
+		return ec.fieldContext_Unit_registeredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Unit", field.Name)
+}
+
+func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_Warning_tier(ctx, field)
+	case "at":
+		return ec.fieldContext_Warning_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Warning", field.Name)
 }
 
 func (ec *executionContext) childFields_WorkingDays(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

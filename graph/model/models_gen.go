@@ -6,6 +6,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"shenguan/domain"
+	"shenguan/domain/cases"
+	"shenguan/projections/assessment"
+	"shenguan/projections/casefile"
+	"shenguan/projections/consultation"
+	"shenguan/projections/directory"
+	"shenguan/projections/obligation"
+	"shenguan/projections/problem"
+	"shenguan/projections/scorecard"
+	"shenguan/projections/summary"
 	"strconv"
 	"time"
 )
@@ -32,6 +42,60 @@ type CalendarDay struct {
 	Provisional bool `json:"provisional"`
 }
 
+// 办件列表（Relay 连接）。
+type CaseConnection struct {
+	Edges    []*CaseEdge      `json:"edges"`
+	Nodes    []*casefile.Case `json:"nodes"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+	// 符合条件的办件总数。
+	TotalCount int `json:"totalCount"`
+}
+
+// 办件列表中的一项。
+type CaseEdge struct {
+	Node *casefile.Case `json:"node"`
+}
+
+// 办件查询条件（非区政务服务办和审计的调用者只能看到涉及本单位的办件）。
+type CaseFilter struct {
+	// 审批部门。
+	ApprovingUnit *string `json:"approvingUnit,omitempty"`
+	// 当前推送到的监管部门。
+	SupervisingUnit *string `json:"supervisingUnit,omitempty"`
+	// 涉及的单位（任一角色）。
+	InvolvesUnit *string `json:"involvesUnit,omitempty"`
+	// 事项编码。
+	MatterCode *string `json:"matterCode,omitempty"`
+	// 行政相对人证件号。
+	SubjectID *string `json:"subjectId,omitempty"`
+	// 办件状态。
+	Status *cases.Status `json:"status,omitempty"`
+	// 审批结果。
+	Outcome *cases.Outcome `json:"outcome,omitempty"`
+	// 审批方式。
+	Mode *cases.Mode `json:"mode,omitempty"`
+	// 是否逾期。
+	Overdue *bool `json:"overdue,omitempty"`
+	// 审批决定时间不早于。
+	DecidedFrom *time.Time `json:"decidedFrom,omitempty"`
+	// 审批决定时间早于。
+	DecidedTo *time.Time `json:"decidedTo,omitempty"`
+}
+
+// 会商列表。
+type ConsultationConnection struct {
+	Nodes      []*consultation.Consultation `json:"nodes"`
+	PageInfo   *PageInfo                    `json:"pageInfo"`
+	TotalCount int                          `json:"totalCount"`
+}
+
+// 协调员列表。
+type CoordinatorConnection struct {
+	Nodes      []*directory.Coordinator `json:"nodes"`
+	PageInfo   *PageInfo                `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
 // 期限（时限）。
 type DueDate struct {
 	// 截止时间。
@@ -40,12 +104,117 @@ type DueDate struct {
 	Provisional bool `json:"provisional"`
 }
 
+// 问题/发现列表。
+type FindingConnection struct {
+	Nodes      []*assessment.Finding `json:"nodes"`
+	PageInfo   *PageInfo             `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+// 收件箱（Relay 连接）。
+type InboxConnection struct {
+	Edges    []*InboxEdge          `json:"edges"`
+	Nodes    []*casefile.InboxItem `json:"nodes"`
+	PageInfo *PageInfo             `json:"pageInfo"`
+	// 待查收总数。
+	TotalCount int `json:"totalCount"`
+}
+
+// 收件箱中的一项。
+type InboxEdge struct {
+	Node *casefile.InboxItem `json:"node"`
+}
+
+// 定期检查列表。
+type InspectionConnection struct {
+	Nodes      []*assessment.Inspection `json:"nodes"`
+	PageInfo   *PageInfo                `json:"pageInfo"`
+	TotalCount int                      `json:"totalCount"`
+}
+
+// 事项列表。
+type MatterConnection struct {
+	Nodes      []*directory.Matter `json:"nodes"`
+	PageInfo   *PageInfo           `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
 // 变更：每个领域命令一个变更（由各领域 schema 文件以 extend type Mutation 添加）。
 type Mutation struct {
 }
 
+// 告知函列表。
+type NoticeLetterConnection struct {
+	Nodes      []*assessment.Letter `json:"nodes"`
+	PageInfo   *PageInfo            `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+// 时限列表（按截止时间）。
+type ObligationConnection struct {
+	Edges      []*ObligationEdge  `json:"edges"`
+	Nodes      []*obligation.Item `json:"nodes"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+// 时限列表中的一项。
+type ObligationEdge struct {
+	Node *obligation.Item `json:"node"`
+}
+
+// 时限查询条件。
+type ObligationFilter struct {
+	// 单位（责任单位或对方单位）。
+	Unit *string `json:"unit,omitempty"`
+	// 只看本单位负责的（不含对方单位欠本单位的）。
+	ResponsibleOnly *bool `json:"responsibleOnly,omitempty"`
+	// 时限类型。
+	Kind *domain.ObligationKind `json:"kind,omitempty"`
+	// 状态。
+	State *domain.ObligationState `json:"state,omitempty"`
+	// 所属对象（如 case/<id>）。
+	Subject *string `json:"subject,omitempty"`
+}
+
+// 分页信息（Relay）：endCursor 作为下一页的 after 参数。
+type PageInfo struct {
+	// 本页最后一项的游标（本页为空时为 null）。
+	EndCursor *string `json:"endCursor,omitempty"`
+	// 之后是否还有数据。
+	HasNextPage bool `json:"hasNextPage"`
+}
+
+// 问题列表。
+type ProblemConnection struct {
+	Nodes      []*problem.Problem `json:"nodes"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
 // 查询。
 type Query struct {
+}
+
+// 决议列表。
+type ResolutionConnection struct {
+	Nodes      []*consultation.Resolution `json:"nodes"`
+	PageInfo   *PageInfo                  `json:"pageInfo"`
+	TotalCount int                        `json:"totalCount"`
+}
+
+// 随机抽查列表。
+type SamplingConnection struct {
+	Nodes      []*assessment.Sampling `json:"nodes"`
+	PageInfo   *PageInfo              `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+// 考核排名。
+type ScorecardConnection struct {
+	Nodes      []*scorecard.Rank `json:"nodes"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
 }
 
 // 服务信息。
@@ -64,6 +233,20 @@ type ServerInfo struct {
 
 // 订阅（graphql-transport-ws 协议，身份在 connection_init 中提供）。
 type Subscription struct {
+}
+
+// 工作小结列表。
+type SummaryConnection struct {
+	Nodes      []*summary.Summary `json:"nodes"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+// 单位列表。
+type UnitConnection struct {
+	Nodes      []*directory.Unit `json:"nodes"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
 }
 
 // 工作日统计（法定节假日与调休）。
