@@ -13,6 +13,7 @@ import (
 	"shenguan/domain/assessment"
 	"shenguan/domain/scorecard"
 	"shenguan/domain/summary"
+	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -29,15 +30,19 @@ var (
 
 func handle(t *testing.T, env *rmtest.Env, year int, c assessment.Command) {
 	t.Helper()
-	if _, err := command.Handle(env.Ctx, env.Store, registry, decider, assessment.StreamID(assessment.ID(year)), c, command.Options{Now: t0}); err != nil {
+	res, err := command.Handle(env.Ctx, env.Store, registry, decider, assessment.StreamID(assessment.ID(year)), c, command.Options{Now: t0})
+	if err != nil {
 		t.Fatalf("handle %T for %d: %v", c, year, err)
+	}
+	if res.Position.Compare(appended[env]) > 0 {
+		appended[env] = res.Position
 	}
 }
 
 func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
 	t.Helper()
 	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	env.Sync(t)
+	sync(t, env)
 	var keys []string
 	for {
 		select {
@@ -75,6 +80,35 @@ func all[T any](t *testing.T, n int, list func(first int, after string) (project
 	}
 }
 
+// appended remembers the position of each env's last append, so that sync
+// can wait until the log shows it: on PostgreSQL an event becomes readable
+// only once every older transaction in the cluster has ended.
+var appended = map[*rmtest.Env]eventstore.Position{}
+
+// sync runs the projections until their checkpoints reach the last append.
+func sync(t *testing.T, env *rmtest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		env.Sync(t)
+		stats, err := env.Runner.Stats(env.Ctx)
+		if err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		done := true
+		for _, s := range stats {
+			done = done && s.Checkpoint.Compare(appended[env]) >= 0
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{rm.Projection{}} },
 		rmtest.Case{Name: "rubrics, samplings, findings, letters, inspections and finalisation", Run: func(t *testing.T, env *rmtest.Env) {
@@ -107,7 +141,7 @@ func TestReadModels(t *testing.T) {
 				Description: "全市督查发现推送不及时", Problems: 2, At: at(22)})
 			handle(t, env, 2025, assessment.RecordFinding{Actor: office, Year: 2025, ID: "f1", Source: scorecard.SourceHalfYearInspection, Unit: "scjg",
 				Description: "台账不全", At: at(23)})
-			env.Sync(t)
+			sync(t, env)
 			handle(t, env, 2026, assessment.IssueNoticeLetter{Actor: office, Year: 2026, FindingID: "f2", LetterNumber: "东丽政务函〔2026〕5号", ToUnit: "scjg", At: at(30)})
 			handle(t, env, 2026, assessment.IssueNoticeLetter{Actor: office, Year: 2026, FindingID: "f3", LetterNumber: "东丽政务函〔2026〕6号", ToUnit: "scjg", At: at(31)})
 			handle(t, env, 2026, assessment.ConductHalfYearInspection{Actor: office, Year: 2026, Half: summary.H1, Units: []string{"scjg", "spj"}, Notes: "上半年检查", At: at(40)})

@@ -11,6 +11,7 @@ import (
 
 	"shenguan/domain"
 	"shenguan/domain/consultation"
+	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -31,15 +32,19 @@ func member(unit string, role domain.Role) domain.Actor {
 
 func handle(t *testing.T, env *rmtest.Env, id string, c consultation.Command) {
 	t.Helper()
-	if _, err := command.Handle(env.Ctx, env.Store, registry, decider, consultation.StreamID(id), c, command.Options{Now: t0.Add(30 * 24 * time.Hour)}); err != nil {
+	res, err := command.Handle(env.Ctx, env.Store, registry, decider, consultation.StreamID(id), c, command.Options{Now: t0.Add(30 * 24 * time.Hour)})
+	if err != nil {
 		t.Fatalf("handle %T on consultation %s: %v", c, id, err)
+	}
+	if res.Position.Compare(appended[env]) > 0 {
+		appended[env] = res.Position
 	}
 }
 
 func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
 	t.Helper()
 	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	env.Sync(t)
+	sync(t, env)
 	var keys []string
 	for {
 		select {
@@ -79,6 +84,35 @@ func all[T any](t *testing.T, n int, list func(first int, after string) (project
 
 func ptr[T any](v T) *T { return &v }
 
+// appended remembers the position of each env's last append, so that sync
+// can wait until the log shows it: on PostgreSQL an event becomes readable
+// only once every older transaction in the cluster has ended.
+var appended = map[*rmtest.Env]eventstore.Position{}
+
+// sync runs the projections until their checkpoints reach the last append.
+func sync(t *testing.T, env *rmtest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		env.Sync(t)
+		stats, err := env.Runner.Stats(env.Ctx)
+		if err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		done := true
+		for _, s := range stats {
+			done = done && s.Checkpoint.Compare(appended[env]) >= 0
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{rm.Projection{}} },
 		rmtest.Case{Name: "consultations, resolutions and their execution", Run: func(t *testing.T, env *rmtest.Env) {
@@ -98,7 +132,7 @@ func TestReadModels(t *testing.T) {
 				Scope: consultation.ScopeUnit, Unit: "yjgl", HeldAt: t0.Add(36 * time.Hour), Record: rec,
 				Attendees:   []consultation.Attendee{{Unit: "yjgl", Name: "王五"}},
 				Resolutions: []consultation.Resolution{{ID: "r1", Text: "梳理事项", OwnerUnit: "yjgl"}}})
-			env.Sync(t)
+			sync(t, env)
 			handle(t, env, "d1", consultation.ReportResolutionImplemented{Actor: member("scjg", domain.RoleSupervisor), ResolutionID: "r1",
 				Note: "已全部查收", At: t0.Add(5 * 24 * time.Hour)})
 			handle(t, env, "u0", consultation.ReportResolutionImplemented{Actor: member("yjgl", domain.RoleCoordinatorL1), ResolutionID: "r1",

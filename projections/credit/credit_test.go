@@ -13,6 +13,7 @@ import (
 	"shenguan/domain"
 	"shenguan/domain/credit"
 	"shenguan/domain/subject"
+	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -40,8 +41,12 @@ func uscc(t *testing.T, i int) string {
 
 func handle(t *testing.T, env *rmtest.Env, subjectID string, c credit.Command) {
 	t.Helper()
-	if _, err := command.Handle(env.Ctx, env.Store, registry, decider, credit.StreamID(subjectID), c, command.Options{Now: t0}); err != nil {
+	res, err := command.Handle(env.Ctx, env.Store, registry, decider, credit.StreamID(subjectID), c, command.Options{Now: t0})
+	if err != nil {
 		t.Fatalf("handle %T for %s: %v", c, subjectID, err)
+	}
+	if res.Position.Compare(appended[env]) > 0 {
+		appended[env] = res.Position
 	}
 }
 
@@ -55,7 +60,7 @@ func record(t *testing.T, env *rmtest.Env, id string, n int, at time.Time) {
 func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
 	t.Helper()
 	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	env.Sync(t)
+	sync(t, env)
 	var keys []string
 	for {
 		select {
@@ -93,6 +98,35 @@ func all[T any](t *testing.T, n int, list func(first int, after string) (project
 	}
 }
 
+// appended remembers the position of each env's last append, so that sync
+// can wait until the log shows it: on PostgreSQL an event becomes readable
+// only once every older transaction in the cluster has ended.
+var appended = map[*rmtest.Env]eventstore.Position{}
+
+// sync runs the projections until their checkpoints reach the last append.
+func sync(t *testing.T, env *rmtest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		env.Sync(t)
+		stats, err := env.Runner.Stats(env.Ctx)
+		if err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		done := true
+		for _, s := range stats {
+			done = done && s.Checkpoint.Compare(appended[env]) >= 0
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{rm.Projection{}} },
 		rmtest.Case{Name: "credit records with repair, entries paged and filtered", Run: func(t *testing.T, env *rmtest.Env) {
@@ -107,7 +141,7 @@ func TestReadModels(t *testing.T) {
 				t.Errorf("changes keys (-want +got):\n%s", diff)
 			}
 			handle(t, env, a, credit.RepairEntry{Actor: office, EntryID: a + "-2", Reason: "已整改", At: t0.Add(24 * time.Hour)})
-			env.Sync(t)
+			sync(t, env)
 
 			rec, err := rm.RecordOf(env.Ctx, env.DB, env.Catalog, " "+strings.ToLower(a)+" ")
 			if err != nil {

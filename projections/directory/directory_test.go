@@ -12,6 +12,7 @@ import (
 	"shenguan/domain"
 	"shenguan/domain/cases"
 	dir "shenguan/domain/directory"
+	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -30,8 +31,12 @@ var (
 // handle runs a command through the real command loop.
 func handle[S, C any](t *testing.T, env *rmtest.Env, d command.Decider[S, C], stream string, cmd C, at time.Time) {
 	t.Helper()
-	if _, err := command.Handle(env.Ctx, env.Store, registry, d, stream, cmd, command.Options{Now: at, Actor: office}); err != nil {
+	res, err := command.Handle(env.Ctx, env.Store, registry, d, stream, cmd, command.Options{Now: at, Actor: office})
+	if err != nil {
 		t.Fatalf("handle %T on %s: %v", cmd, stream, err)
+	}
+	if res.Position.Compare(appended[env]) > 0 {
+		appended[env] = res.Position
 	}
 }
 
@@ -50,7 +55,7 @@ func matter(t *testing.T, env *rmtest.Env, c dir.MatterCommand, at time.Time) {
 func syncKeys(t *testing.T, env *rmtest.Env) []string {
 	t.Helper()
 	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	env.Sync(t)
+	sync(t, env)
 	var keys []string
 	for {
 		select {
@@ -95,6 +100,35 @@ func all[T any](t *testing.T, n int, list func(first int, after string) (project
 
 func ptr[T any](v T) *T { return &v }
 
+// appended remembers the position of each env's last append, so that sync
+// can wait until the log shows it: on PostgreSQL an event becomes readable
+// only once every older transaction in the cluster has ended.
+var appended = map[*rmtest.Env]eventstore.Position{}
+
+// sync runs the projections until their checkpoints reach the last append.
+func sync(t *testing.T, env *rmtest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		env.Sync(t)
+		stats, err := env.Runner.Stats(env.Ctx)
+		if err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		done := true
+		for _, s := range stats {
+			done = done && s.Checkpoint.Compare(appended[env]) >= 0
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{directory.Projection{}} },
 		rmtest.Case{Name: "units by kind, paged, amended and with sections", Run: func(t *testing.T, env *rmtest.Env) {
@@ -132,7 +166,7 @@ func TestReadModels(t *testing.T) {
 
 			unit(t, env, dir.AmendUnit{Actor: office, UnitID: "u1", Name: "市场监管局", Kinds: []dir.Kind{dir.KindApproval}}, t0.Add(time.Hour))
 			unit(t, env, dir.AddSection{Actor: office, UnitID: "u1", Section: dir.Section{ID: "s2", Name: "二科", Side: dir.SideApproval}}, t0.Add(2*time.Hour))
-			env.Sync(t)
+			sync(t, env)
 			got, err := directory.UnitByID(env.Ctx, env.DB, env.Catalog, "u1")
 			if err != nil {
 				t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 
 	"shenguan/domain"
 	"shenguan/domain/problem"
+	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -31,15 +32,19 @@ func coordinator(unit string, level int) domain.Actor {
 
 func handle(t *testing.T, env *rmtest.Env, id string, c problem.Command) {
 	t.Helper()
-	if _, err := command.Handle(env.Ctx, env.Store, registry, decider, problem.StreamID(id), c, command.Options{Now: t0}); err != nil {
+	res, err := command.Handle(env.Ctx, env.Store, registry, decider, problem.StreamID(id), c, command.Options{Now: t0})
+	if err != nil {
 		t.Fatalf("handle %T on problem %s: %v", c, id, err)
+	}
+	if res.Position.Compare(appended[env]) > 0 {
+		appended[env] = res.Position
 	}
 }
 
 func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
 	t.Helper()
 	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	env.Sync(t)
+	sync(t, env)
 	var keys []string
 	for {
 		select {
@@ -77,6 +82,35 @@ func all[T any](t *testing.T, n int, list func(first int, after string) (project
 	}
 }
 
+// appended remembers the position of each env's last append, so that sync
+// can wait until the log shows it: on PostgreSQL an event becomes readable
+// only once every older transaction in the cluster has ended.
+var appended = map[*rmtest.Env]eventstore.Position{}
+
+// sync runs the projections until their checkpoints reach the last append.
+func sync(t *testing.T, env *rmtest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		env.Sync(t)
+		stats, err := env.Runner.Stats(env.Ctx)
+		if err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		done := true
+		for _, s := range stats {
+			done = done && s.Checkpoint.Compare(appended[env]) >= 0
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{rm.Projection{}} },
 		rmtest.Case{Name: "problems with escalation trail, progress, filters and pages", Run: func(t *testing.T, env *rmtest.Env) {
@@ -87,7 +121,7 @@ func TestReadModels(t *testing.T) {
 					Title: fmt.Sprintf("问题%d", i), Description: "推送未查收", RelatedCaseIDs: []string{fmt.Sprintf("c%d", i)},
 					At: t0.Add(time.Duration(i) * time.Hour)})
 			}
-			env.Sync(t)
+			sync(t, env)
 			// p2 climbs 2 → 1 → 3 with notes, then is resolved at level 3.
 			handle(t, env, "p2", problem.AddProgress{Actor: coordinator("a", 2), Note: "已电话督促", At: t0.Add(10 * time.Hour)})
 			handle(t, env, "p2", problem.Escalate{Actor: coordinator("a", 2), To: problem.Level1, Reason: "无法协调", At: t0.Add(11 * time.Hour)})

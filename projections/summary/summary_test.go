@@ -11,6 +11,7 @@ import (
 
 	"shenguan/domain"
 	"shenguan/domain/summary"
+	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -31,15 +32,19 @@ func approver(unit string) domain.Actor {
 func submit(t *testing.T, env *rmtest.Env, unit string, year int, half summary.Half, content string, at time.Time) {
 	t.Helper()
 	c := summary.SubmitSummary{Actor: approver(unit), Unit: unit, Year: year, Half: half, Content: content, SubmittedAt: at}
-	if _, err := command.Handle(env.Ctx, env.Store, registry, decider, summary.StreamID(summary.ID(unit, year, half)), summary.Command(c), command.Options{Now: at}); err != nil {
+	res, err := command.Handle(env.Ctx, env.Store, registry, decider, summary.StreamID(summary.ID(unit, year, half)), summary.Command(c), command.Options{Now: at})
+	if err != nil {
 		t.Fatalf("submit %s %d %s: %v", unit, year, half, err)
+	}
+	if res.Position.Compare(appended[env]) > 0 {
+		appended[env] = res.Position
 	}
 }
 
 func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
 	t.Helper()
 	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	env.Sync(t)
+	sync(t, env)
 	var keys []string
 	for {
 		select {
@@ -77,6 +82,35 @@ func all[T any](t *testing.T, n int, list func(first int, after string) (project
 	}
 }
 
+// appended remembers the position of each env's last append, so that sync
+// can wait until the log shows it: on PostgreSQL an event becomes readable
+// only once every older transaction in the cluster has ended.
+var appended = map[*rmtest.Env]eventstore.Position{}
+
+// sync runs the projections until their checkpoints reach the last append.
+func sync(t *testing.T, env *rmtest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		env.Sync(t)
+		stats, err := env.Runner.Stats(env.Ctx)
+		if err != nil {
+			t.Fatalf("stats: %v", err)
+		}
+		done := true
+		for _, s := range stats {
+			done = done && s.Checkpoint.Compare(appended[env]) >= 0
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{rm.Projection{}} },
 		rmtest.Case{Name: "summaries with amendments, filtered and paged", Run: func(t *testing.T, env *rmtest.Env) {
@@ -85,7 +119,7 @@ func TestReadModels(t *testing.T) {
 				submit(t, env, u, 2025, summary.H2, u+"下半年小结", t0.Add(-180*24*time.Hour))
 				submit(t, env, u, 2026, summary.H1, u+"上半年小结", t0)
 			}
-			env.Sync(t)
+			sync(t, env)
 			submit(t, env, "jd1", 2026, summary.H1, "jd1上半年小结（修订）", t0.Add(24*time.Hour))
 			submit(t, env, "jd1", 2026, summary.H1, "jd1上半年小结（再修订）", t0.Add(48*time.Hour))
 			keys := syncKeys(t, env, "summary")
