@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"shenguan/domain"
+	"shenguan/eventstore"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
 )
 
 // Resolver is the root resolver: it holds the API's dependencies and
@@ -25,6 +28,14 @@ type Resolver struct {
 	Now func() time.Time
 	// Logger receives resolver logs; slog.Default() when nil.
 	Logger *slog.Logger
+
+	// Read side: the read-model store and its table catalog (queries), the
+	// broker of projection commits (subscriptions), and the event store
+	// (the auditors' events tail).
+	ReadDB  rmstore.DB
+	Catalog *projections.Catalog
+	Broker  *projections.Broker
+	Events  eventstore.Store
 }
 
 // Info describes the running service.

@@ -6,6 +6,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"shenguan/domain/consultation"
+	"shenguan/domain/directory"
+	"shenguan/domain/problem"
+	"shenguan/domain/scorecard"
+	"shenguan/domain/summary"
+	"shenguan/graph/model"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +33,7 @@ type ResolverRoot interface {
 	Consultation() ConsultationResolver
 	Coordinator() CoordinatorResolver
 	CreditEntry() CreditEntryResolver
+	EventEnvelope() EventEnvelopeResolver
 	Finding() FindingResolver
 	Matter() MatterResolver
 	Mutation() MutationResolver
@@ -202,6 +209,24 @@ type ComplexityRoot struct {
 		Provisional func(childComplexity int) int
 	}
 
+	EventEnvelope struct {
+		Actor         func(childComplexity int) int
+		CommandID     func(childComplexity int) int
+		CorrelationID func(childComplexity int) int
+		Data          func(childComplexity int) int
+		Hash          func(childComplexity int) int
+		ID            func(childComplexity int) int
+		OccurredAt    func(childComplexity int) int
+		Position      func(childComplexity int) int
+		PrevHash      func(childComplexity int) int
+		RecordedAt    func(childComplexity int) int
+		SchemaVersion func(childComplexity int) int
+		StreamID      func(childComplexity int) int
+		Type          func(childComplexity int) int
+		Unit          func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
 	Finding struct {
 		At          func(childComplexity int) int
 		By          func(childComplexity int) int
@@ -326,6 +351,12 @@ type ComplexityRoot struct {
 		Warnings        func(childComplexity int) int
 	}
 
+	ObligationAlert struct {
+		Obligation func(childComplexity int) int
+		Overdue    func(childComplexity int) int
+		Tier       func(childComplexity int) int
+	}
+
 	ObligationConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -395,10 +426,35 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		DueDate     func(childComplexity int, from time.Time, workingDays int) int
-		Me          func(childComplexity int) int
-		ServerInfo  func(childComplexity int) int
-		WorkingDays func(childComplexity int, from time.Time, to time.Time) int
+		Case             func(childComplexity int, id string) int
+		Cases            func(childComplexity int, filter *model.CaseFilter, first *int, after *string) int
+		Consultation     func(childComplexity int, id string) int
+		Consultations    func(childComplexity int, scope *consultation.Scope, unit *string, from *time.Time, to *time.Time, first *int, after *string) int
+		Coordinators     func(childComplexity int, unit *string, level *int, active *bool, first *int, after *string) int
+		CreditRecord     func(childComplexity int, subject string) int
+		DueDate          func(childComplexity int, from time.Time, workingDays int) int
+		Findings         func(childComplexity int, year *int, unit *string, source *scorecard.FindingSource, samplingID *string, first *int, after *string) int
+		Inbox            func(childComplexity int, unit *string, first *int, after *string) int
+		Inspections      func(childComplexity int, year *int, first *int, after *string) int
+		Matter           func(childComplexity int, code string) int
+		Matters          func(childComplexity int, approvingUnit *string, supervisingUnit *string, retired *bool, first *int, after *string) int
+		Me               func(childComplexity int) int
+		NoticeLetters    func(childComplexity int, year *int, toUnit *string, first *int, after *string) int
+		ObligationCounts func(childComplexity int, unit *string) int
+		Obligations      func(childComplexity int, filter *model.ObligationFilter, first *int, after *string) int
+		Problem          func(childComplexity int, id string) int
+		Problems         func(childComplexity int, unit *string, level *int, status *problem.Status, first *int, after *string) int
+		Resolutions      func(childComplexity int, ownerUnit *string, implemented *bool, consultationID *string, first *int, after *string) int
+		RoutingFailed    func(childComplexity int, approvingUnit *string, first *int, after *string) int
+		Sampling         func(childComplexity int, year int, id string) int
+		Samplings        func(childComplexity int, year *int, first *int, after *string) int
+		Scorecard        func(childComplexity int, unit string, year int) int
+		Scorecards       func(childComplexity int, year int, first *int, after *string) int
+		ServerInfo       func(childComplexity int) int
+		Summaries        func(childComplexity int, unit *string, year *int, half *summary.Half, first *int, after *string) int
+		Unit             func(childComplexity int, id string) int
+		Units            func(childComplexity int, kind *directory.Kind, first *int, after *string) int
+		WorkingDays      func(childComplexity int, from time.Time, to time.Time) int
 	}
 
 	Resolution struct {
@@ -543,7 +599,11 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		Heartbeat func(childComplexity int, seconds int) int
+		CaseChanged      func(childComplexity int, id string) int
+		Events           func(childComplexity int, fromPosition *string) int
+		Heartbeat        func(childComplexity int, seconds int) int
+		InboxChanged     func(childComplexity int, first *int) int
+		ObligationAlerts func(childComplexity int) int
 	}
 
 	Summary struct {
@@ -1262,6 +1322,97 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DueDate.Provisional(childComplexity), true
 
+	case "EventEnvelope.actor":
+		if e.ComplexityRoot.EventEnvelope.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.Actor(childComplexity), true
+	case "EventEnvelope.commandId":
+		if e.ComplexityRoot.EventEnvelope.CommandID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.CommandID(childComplexity), true
+	case "EventEnvelope.correlationId":
+		if e.ComplexityRoot.EventEnvelope.CorrelationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.CorrelationID(childComplexity), true
+	case "EventEnvelope.data":
+		if e.ComplexityRoot.EventEnvelope.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.Data(childComplexity), true
+	case "EventEnvelope.hash":
+		if e.ComplexityRoot.EventEnvelope.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.Hash(childComplexity), true
+	case "EventEnvelope.id":
+		if e.ComplexityRoot.EventEnvelope.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.ID(childComplexity), true
+	case "EventEnvelope.occurredAt":
+		if e.ComplexityRoot.EventEnvelope.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.OccurredAt(childComplexity), true
+	case "EventEnvelope.position":
+		if e.ComplexityRoot.EventEnvelope.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.Position(childComplexity), true
+	case "EventEnvelope.prevHash":
+		if e.ComplexityRoot.EventEnvelope.PrevHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.PrevHash(childComplexity), true
+	case "EventEnvelope.recordedAt":
+		if e.ComplexityRoot.EventEnvelope.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.RecordedAt(childComplexity), true
+	case "EventEnvelope.schemaVersion":
+		if e.ComplexityRoot.EventEnvelope.SchemaVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.SchemaVersion(childComplexity), true
+	case "EventEnvelope.stream":
+		if e.ComplexityRoot.EventEnvelope.StreamID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.StreamID(childComplexity), true
+	case "EventEnvelope.type":
+		if e.ComplexityRoot.EventEnvelope.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.Type(childComplexity), true
+	case "EventEnvelope.unit":
+		if e.ComplexityRoot.EventEnvelope.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.Unit(childComplexity), true
+	case "EventEnvelope.version":
+		if e.ComplexityRoot.EventEnvelope.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventEnvelope.Version(childComplexity), true
+
 	case "Finding.at":
 		if e.ComplexityRoot.Finding.At == nil {
 			break
@@ -1768,6 +1919,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Obligation.Warnings(childComplexity), true
 
+	case "ObligationAlert.obligation":
+		if e.ComplexityRoot.ObligationAlert.Obligation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationAlert.Obligation(childComplexity), true
+	case "ObligationAlert.overdue":
+		if e.ComplexityRoot.ObligationAlert.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationAlert.Overdue(childComplexity), true
+	case "ObligationAlert.tier":
+		if e.ComplexityRoot.ObligationAlert.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ObligationAlert.Tier(childComplexity), true
+
 	case "ObligationConnection.edges":
 		if e.ComplexityRoot.ObligationConnection.Edges == nil {
 			break
@@ -2023,6 +2193,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProblemStep.To(childComplexity), true
 
+	case "Query.case":
+		if e.ComplexityRoot.Query.Case == nil {
+			break
+		}
+
+		args, err := ec.field_Query_case_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Case(childComplexity, args["id"].(string)), true
+	case "Query.cases":
+		if e.ComplexityRoot.Query.Cases == nil {
+			break
+		}
+
+		args, err := ec.field_Query_cases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Cases(childComplexity, args["filter"].(*model.CaseFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.consultation":
+		if e.ComplexityRoot.Query.Consultation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_consultation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Consultation(childComplexity, args["id"].(string)), true
+	case "Query.consultations":
+		if e.ComplexityRoot.Query.Consultations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_consultations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Consultations(childComplexity, args["scope"].(*consultation.Scope), args["unit"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
+	case "Query.coordinators":
+		if e.ComplexityRoot.Query.Coordinators == nil {
+			break
+		}
+
+		args, err := ec.field_Query_coordinators_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Coordinators(childComplexity, args["unit"].(*string), args["level"].(*int), args["active"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.creditRecord":
+		if e.ComplexityRoot.Query.CreditRecord == nil {
+			break
+		}
+
+		args, err := ec.field_Query_creditRecord_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CreditRecord(childComplexity, args["subject"].(string)), true
 	case "Query.dueDate":
 		if e.ComplexityRoot.Query.DueDate == nil {
 			break
@@ -2034,19 +2270,228 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DueDate(childComplexity, args["from"].(time.Time), args["workingDays"].(int)), true
+	case "Query.findings":
+		if e.ComplexityRoot.Query.Findings == nil {
+			break
+		}
 
+		args, err := ec.field_Query_findings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Findings(childComplexity, args["year"].(*int), args["unit"].(*string), args["source"].(*scorecard.FindingSource), args["samplingId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inbox":
+		if e.ComplexityRoot.Query.Inbox == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inbox_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inbox(childComplexity, args["unit"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspections":
+		if e.ComplexityRoot.Query.Inspections == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspections_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inspections(childComplexity, args["year"].(*int), args["first"].(*int), args["after"].(*string)), true
+
+	case "Query.matter":
+		if e.ComplexityRoot.Query.Matter == nil {
+			break
+		}
+
+		args, err := ec.field_Query_matter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Matter(childComplexity, args["code"].(string)), true
+	case "Query.matters":
+		if e.ComplexityRoot.Query.Matters == nil {
+			break
+		}
+
+		args, err := ec.field_Query_matters_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Matters(childComplexity, args["approvingUnit"].(*string), args["supervisingUnit"].(*string), args["retired"].(*bool), args["first"].(*int), args["after"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.noticeLetters":
+		if e.ComplexityRoot.Query.NoticeLetters == nil {
+			break
+		}
+
+		args, err := ec.field_Query_noticeLetters_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.NoticeLetters(childComplexity, args["year"].(*int), args["toUnit"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.obligationCounts":
+		if e.ComplexityRoot.Query.ObligationCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_obligationCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ObligationCounts(childComplexity, args["unit"].(*string)), true
+	case "Query.obligations":
+		if e.ComplexityRoot.Query.Obligations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_obligations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Obligations(childComplexity, args["filter"].(*model.ObligationFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.problem":
+		if e.ComplexityRoot.Query.Problem == nil {
+			break
+		}
+
+		args, err := ec.field_Query_problem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Problem(childComplexity, args["id"].(string)), true
+	case "Query.problems":
+		if e.ComplexityRoot.Query.Problems == nil {
+			break
+		}
+
+		args, err := ec.field_Query_problems_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Problems(childComplexity, args["unit"].(*string), args["level"].(*int), args["status"].(*problem.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.resolutions":
+		if e.ComplexityRoot.Query.Resolutions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_resolutions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Resolutions(childComplexity, args["ownerUnit"].(*string), args["implemented"].(*bool), args["consultationId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.routingFailed":
+		if e.ComplexityRoot.Query.RoutingFailed == nil {
+			break
+		}
+
+		args, err := ec.field_Query_routingFailed_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RoutingFailed(childComplexity, args["approvingUnit"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.sampling":
+		if e.ComplexityRoot.Query.Sampling == nil {
+			break
+		}
+
+		args, err := ec.field_Query_sampling_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Sampling(childComplexity, args["year"].(int), args["id"].(string)), true
+	case "Query.samplings":
+		if e.ComplexityRoot.Query.Samplings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_samplings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Samplings(childComplexity, args["year"].(*int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.scorecard":
+		if e.ComplexityRoot.Query.Scorecard == nil {
+			break
+		}
+
+		args, err := ec.field_Query_scorecard_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Scorecard(childComplexity, args["unit"].(string), args["year"].(int)), true
+	case "Query.scorecards":
+		if e.ComplexityRoot.Query.Scorecards == nil {
+			break
+		}
+
+		args, err := ec.field_Query_scorecards_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Scorecards(childComplexity, args["year"].(int), args["first"].(*int), args["after"].(*string)), true
 	case "Query.serverInfo":
 		if e.ComplexityRoot.Query.ServerInfo == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.ServerInfo(childComplexity), true
+	case "Query.summaries":
+		if e.ComplexityRoot.Query.Summaries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_summaries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Summaries(childComplexity, args["unit"].(*string), args["year"].(*int), args["half"].(*summary.Half), args["first"].(*int), args["after"].(*string)), true
+	case "Query.unit":
+		if e.ComplexityRoot.Query.Unit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Unit(childComplexity, args["id"].(string)), true
+	case "Query.units":
+		if e.ComplexityRoot.Query.Units == nil {
+			break
+		}
+
+		args, err := ec.field_Query_units_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Units(childComplexity, args["kind"].(*directory.Kind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.workingDays":
 		if e.ComplexityRoot.Query.WorkingDays == nil {
 			break
@@ -2667,6 +3112,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ServerInfo.Version(childComplexity), true
 
+	case "Subscription.caseChanged":
+		if e.ComplexityRoot.Subscription.CaseChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_caseChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CaseChanged(childComplexity, args["id"].(string)), true
+	case "Subscription.events":
+		if e.ComplexityRoot.Subscription.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.Events(childComplexity, args["fromPosition"].(*string)), true
 	case "Subscription.heartbeat":
 		if e.ComplexityRoot.Subscription.Heartbeat == nil {
 			break
@@ -2678,6 +3145,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.Heartbeat(childComplexity, args["seconds"].(int)), true
+	case "Subscription.inboxChanged":
+		if e.ComplexityRoot.Subscription.InboxChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_inboxChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.InboxChanged(childComplexity, args["first"].(*int)), true
+	case "Subscription.obligationAlerts":
+		if e.ComplexityRoot.Subscription.ObligationAlerts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.ObligationAlerts(childComplexity), true
 
 	case "Summary.amendedAt":
 		if e.ComplexityRoot.Summary.AmendedAt == nil {
@@ -3031,6 +3515,86 @@ type Actor {
   roles: [Role!]!
 }
 `, BuiltIn: false},
+	{Name: "../schema/queries_assessment.graphqls", Input: `extend type Query {
+  "考核成绩：某单位某年度的得分与明细（各部分、比率、得分、扣分）。非区政务服务办与审计只能看本单位。"
+  scorecard(unit: ID!, year: Int!): Scorecard!
+  "考核排名（总分从高到低）。仅区政务服务办与审计。"
+  scorecards(year: Int!, first: Int, after: String): ScorecardConnection!
+  "随机抽查列表（year 为空时全部年度）。仅区政务服务办与审计。"
+  samplings(year: Int, first: Int, after: String): SamplingConnection!
+  "随机抽查（不存在时返回 NOT_FOUND）。仅区政务服务办与审计。"
+  sampling(year: Int!, id: ID!): Sampling
+  "问题/发现列表。非区政务服务办与审计只看针对本单位的。"
+  findings(year: Int, unit: ID, source: FindingSource, samplingId: ID, first: Int, after: String): FindingConnection!
+  "告知函列表。非区政务服务办与审计只看发给本单位的。"
+  noticeLetters(year: Int, toUnit: ID, first: Int, after: String): NoticeLetterConnection!
+  "定期检查（半年）记录。仅区政务服务办与审计。"
+  inspections(year: Int, first: Int, after: String): InspectionConnection!
+}
+`, BuiltIn: false},
+	{Name: "../schema/queries_case.graphqls", Input: `extend type Query {
+  """
+  办件。区政务服务办与审计可读全部办件；其他角色只能读取涉及本单位的办件，
+  不涉及本单位的办件与不存在的办件一样返回 NOT_FOUND。
+  """
+  case(id: ID!): Case
+  """
+  办件列表（最新推送在前）。区政务服务办与审计以外的调用者只能看到涉及本单位的办件
+  （filter.involvesUnit 被强制为本单位）。first 默认 50，最多 500。
+  """
+  cases(filter: CaseFilter, first: Int, after: String): CaseConnection!
+  """
+  收件箱：推送到本单位、尚未查收的办件（最早推送在前）。unit 只能由区政务服务办与审计指定，
+  默认本单位。
+  """
+  inbox(unit: ID, first: Int, after: String): InboxConnection!
+  """
+  推送失败队列：等待审批部门重新推送的办件（路由失败或被退回）。区政务服务办与审计可看全部
+  （或指定 approvingUnit），其他角色只看本单位作为审批部门的。
+  """
+  routingFailed(approvingUnit: ID, first: Int, after: String): CaseConnection!
+}
+`, BuiltIn: false},
+	{Name: "../schema/queries_directory.graphqls", Input: `extend type Query {
+  "单位/部门列表（按标识排序）。所有已认证调用者可读。"
+  units(kind: UnitKind, first: Int, after: String): UnitConnection!
+  "单位/部门（不存在时返回 NOT_FOUND）。"
+  unit(id: ID!): Unit
+  "政务服务事项目录（按事项编码排序）。"
+  matters(approvingUnit: ID, supervisingUnit: ID, retired: Boolean, first: Int, after: String): MatterConnection!
+  "政务服务事项（不存在时返回 NOT_FOUND）。"
+  matter(code: ID!): Matter
+  "审管协调员（按单位与任命顺序）；active 为 true 时只列在任的。"
+  coordinators(unit: ID, level: Int, active: Boolean, first: Int, after: String): CoordinatorConnection!
+}
+`, BuiltIn: false},
+	{Name: "../schema/queries_obligation.graphqls", Input: `extend type Query {
+  """
+  时限列表（按截止时间，状态按当前时间计算）。区政务服务办与审计可看全部；一级协调员看本单位
+  负责的及对方单位欠本单位的；其他角色只看本单位负责的。
+  """
+  obligations(filter: ObligationFilter, first: Int, after: String): ObligationConnection!
+  "按类型与状态统计本单位负责的时限（区政务服务办与审计可指定单位，或全区）。"
+  obligationCounts(unit: ID): [ObligationCount!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/queries_record.graphqls", Input: `extend type Query {
+  "政务服务信用记录（无失信记录时返回 null）。区政务服务办、审计、审批人员与监管人员可读。"
+  creditRecord(subject: String!): CreditRecord
+  "问题列表（按记录顺序）。非区政务服务办与审计只看本单位的。"
+  problems(unit: ID, level: Int, status: ProblemStatus, first: Int, after: String): ProblemConnection!
+  "问题（含上报轨迹与处理进展；无权或不存在时返回 NOT_FOUND）。"
+  problem(id: ID!): Problem
+  "会商列表（按会商时间）。非区政务服务办与审计只看本单位召集、参加或负责决议的。"
+  consultations(scope: ConsultationScope, unit: ID, from: DateTime, to: DateTime, first: Int, after: String): ConsultationConnection!
+  "会商（含决议；无权或不存在时返回 NOT_FOUND）。"
+  consultation(id: ID!): Consultation
+  "会商决议列表。非区政务服务办与审计只看本单位负责的。"
+  resolutions(ownerUnit: ID, implemented: Boolean, consultationId: ID, first: Int, after: String): ResolutionConnection!
+  "工作小结列表。非区政务服务办与审计只看本单位的。"
+  summaries(unit: ID, year: Int, half: Half, first: Int, after: String): SummaryConnection!
+}
+`, BuiltIn: false},
 	{Name: "../schema/schema.graphqls", Input: `# shenguan GraphQL API: 审管联动 (linkage between approving and supervising
 # government units). Every schema file of graph/schema/ adds to the root
 # types below with ` + "`" + `extend type Query` + "`" + `, ` + "`" + `extend type Mutation` + "`" + ` and
@@ -3083,6 +3647,61 @@ type ServerInfo {
   startedAt: DateTime!
   "当前服务器时间。"
   now: DateTime!
+}
+`, BuiltIn: false},
+	{Name: "../schema/subscriptions.graphqls", Input: `extend type Subscription {
+  "收件箱变化：订阅时推送一次，此后本单位收件箱每次变化推送最前 first 项与待查收总数。"
+  inboxChanged(first: Int = 20): InboxConnection!
+  "办件变化：订阅时推送一次，此后办件每次变化推送最新视图。订阅时检查权限（无权或不存在：NOT_FOUND）。"
+  caseChanged(id: ID!): Case!
+  "时限预警：本单位（负责的或对方单位欠本单位的）时限每发出一级预警或记录逾期时推送。"
+  obligationAlerts: ObligationAlert!
+  "事件日志（仅审计）：先补齐 fromPosition 之后的历史事件，再实时推送新事件。"
+  events(fromPosition: String): EventEnvelope!
+}
+
+"时限预警。"
+type ObligationAlert {
+  "预警级别（RED 表示已逾期）。"
+  tier: WarningTier!
+  "是否已逾期。"
+  overdue: Boolean!
+  "时限。"
+  obligation: Obligation!
+}
+
+"事件（含信封）：全局日志中的一条事件。"
+type EventEnvelope @goModel(model: "shenguan/eventstore.Event") {
+  "事件标识（UUID）。"
+  id: ID!
+  "全局位置（可作为 fromPosition）。"
+  position: String! @goField(forceResolver: true)
+  "事件流。"
+  stream: String! @goField(name: "StreamID")
+  "流内版本（从 1 开始）。"
+  version: Int! @goField(forceResolver: true)
+  "事件类型（如 case.pushed）。"
+  type: String!
+  "事件模式版本。"
+  schemaVersion: Int!
+  "事件数据（JSON）。"
+  data: JSON!
+  "操作人标识。"
+  actor: String @goField(forceResolver: true)
+  "操作人单位。"
+  unit: String @goField(forceResolver: true)
+  "命令标识。"
+  commandId: String @goField(forceResolver: true)
+  "关联标识。"
+  correlationId: String @goField(forceResolver: true)
+  "发生时间。"
+  occurredAt: DateTime! @goField(forceResolver: true)
+  "记录时间。"
+  recordedAt: DateTime!
+  "本事件的 SM3 哈希（十六进制）。"
+  hash: String! @goField(forceResolver: true)
+  "同一事件流上一事件的哈希（十六进制）。"
+  prevHash: String! @goField(forceResolver: true)
 }
 `, BuiltIn: false},
 	{Name: "../schema/types_assessment.graphqls", Input: `"随机抽查：先公布种子哈希，再公布种子，任何人可复算抽样结果。"
@@ -4219,6 +4838,20 @@ func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Case", field.Name)
 }
 
+func (ec *executionContext) childFields_CaseConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CaseConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CaseConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CaseConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CaseConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_CaseEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "node":
@@ -4281,6 +4914,18 @@ func (ec *executionContext) childFields_Consultation(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type Consultation", field.Name)
 }
 
+func (ec *executionContext) childFields_ConsultationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ConsultationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConsultationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConsultationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsultationConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_ConsultationRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "informationExchange":
@@ -4321,6 +4966,18 @@ func (ec *executionContext) childFields_Coordinator(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type Coordinator", field.Name)
 }
 
+func (ec *executionContext) childFields_CoordinatorConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_CoordinatorConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CoordinatorConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CoordinatorConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CoordinatorConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_CreditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4357,6 +5014,22 @@ func (ec *executionContext) childFields_CreditEntry(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CreditEntry", field.Name)
 }
 
+func (ec *executionContext) childFields_CreditRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "subjectKind":
+		return ec.fieldContext_CreditRecord_subjectKind(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_CreditRecord_subjectId(ctx, field)
+	case "subjectName":
+		return ec.fieldContext_CreditRecord_subjectName(ctx, field)
+	case "dishonest":
+		return ec.fieldContext_CreditRecord_dishonest(ctx, field)
+	case "entries":
+		return ec.fieldContext_CreditRecord_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditRecord", field.Name)
+}
+
 func (ec *executionContext) childFields_Deduction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "findingId":
@@ -4381,6 +5054,42 @@ func (ec *executionContext) childFields_DueDate(ctx context.Context, field graph
 		return ec.fieldContext_DueDate_provisional(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DueDate", field.Name)
+}
+
+func (ec *executionContext) childFields_EventEnvelope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EventEnvelope_id(ctx, field)
+	case "position":
+		return ec.fieldContext_EventEnvelope_position(ctx, field)
+	case "stream":
+		return ec.fieldContext_EventEnvelope_stream(ctx, field)
+	case "version":
+		return ec.fieldContext_EventEnvelope_version(ctx, field)
+	case "type":
+		return ec.fieldContext_EventEnvelope_type(ctx, field)
+	case "schemaVersion":
+		return ec.fieldContext_EventEnvelope_schemaVersion(ctx, field)
+	case "data":
+		return ec.fieldContext_EventEnvelope_data(ctx, field)
+	case "actor":
+		return ec.fieldContext_EventEnvelope_actor(ctx, field)
+	case "unit":
+		return ec.fieldContext_EventEnvelope_unit(ctx, field)
+	case "commandId":
+		return ec.fieldContext_EventEnvelope_commandId(ctx, field)
+	case "correlationId":
+		return ec.fieldContext_EventEnvelope_correlationId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_EventEnvelope_occurredAt(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_EventEnvelope_recordedAt(ctx, field)
+	case "hash":
+		return ec.fieldContext_EventEnvelope_hash(ctx, field)
+	case "prevHash":
+		return ec.fieldContext_EventEnvelope_prevHash(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventEnvelope", field.Name)
 }
 
 func (ec *executionContext) childFields_Finding(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4417,6 +5126,18 @@ func (ec *executionContext) childFields_Finding(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Finding", field.Name)
 }
 
+func (ec *executionContext) childFields_FindingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_FindingConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FindingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FindingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FindingConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_FrozenScorecard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "unit":
@@ -4433,6 +5154,20 @@ func (ec *executionContext) childFields_FrozenScorecard(ctx context.Context, fie
 		return ec.fieldContext_FrozenScorecard_deductions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FrozenScorecard", field.Name)
+}
+
+func (ec *executionContext) childFields_InboxConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InboxConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_InboxConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InboxConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InboxConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InboxConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_InboxEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4477,6 +5212,18 @@ func (ec *executionContext) childFields_Inspection(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Inspection", field.Name)
 }
 
+func (ec *executionContext) childFields_InspectionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_InspectionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_Matter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "code":
@@ -4501,6 +5248,18 @@ func (ec *executionContext) childFields_Matter(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Matter", field.Name)
 }
 
+func (ec *executionContext) childFields_MatterConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_MatterConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MatterConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MatterConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatterConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_NoticeLetter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "year":
@@ -4521,6 +5280,18 @@ func (ec *executionContext) childFields_NoticeLetter(ctx context.Context, field 
 		return ec.fieldContext_NoticeLetter_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NoticeLetter", field.Name)
+}
+
+func (ec *executionContext) childFields_NoticeLetterConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_NoticeLetterConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_NoticeLetterConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_NoticeLetterConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type NoticeLetterConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_Obligation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4559,6 +5330,44 @@ func (ec *executionContext) childFields_Obligation(ctx context.Context, field gr
 		return ec.fieldContext_Obligation_policyVersion(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Obligation", field.Name)
+}
+
+func (ec *executionContext) childFields_ObligationAlert(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tier":
+		return ec.fieldContext_ObligationAlert_tier(ctx, field)
+	case "overdue":
+		return ec.fieldContext_ObligationAlert_overdue(ctx, field)
+	case "obligation":
+		return ec.fieldContext_ObligationAlert_obligation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ObligationAlert", field.Name)
+}
+
+func (ec *executionContext) childFields_ObligationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ObligationConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ObligationConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ObligationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ObligationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ObligationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ObligationCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ObligationCount_kind(ctx, field)
+	case "state":
+		return ec.fieldContext_ObligationCount_state(ctx, field)
+	case "count":
+		return ec.fieldContext_ObligationCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ObligationCount", field.Name)
 }
 
 func (ec *executionContext) childFields_ObligationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4629,6 +5438,18 @@ func (ec *executionContext) childFields_Problem(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Problem", field.Name)
 }
 
+func (ec *executionContext) childFields_ProblemConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ProblemConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ProblemConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ProblemConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProblemConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_ProblemProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "note":
@@ -4687,6 +5508,18 @@ func (ec *executionContext) childFields_Resolution(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Resolution", field.Name)
 }
 
+func (ec *executionContext) childFields_ResolutionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ResolutionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ResolutionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ResolutionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ResolutionConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_Rubric(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "year":
@@ -4733,6 +5566,18 @@ func (ec *executionContext) childFields_Sampling(ctx context.Context, field grap
 		return ec.fieldContext_Sampling_revealedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Sampling", field.Name)
+}
+
+func (ec *executionContext) childFields_SamplingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_SamplingConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SamplingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SamplingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SamplingConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_ScoreCounters(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4863,6 +5708,18 @@ func (ec *executionContext) childFields_Scorecard(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Scorecard", field.Name)
 }
 
+func (ec *executionContext) childFields_ScorecardConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_ScorecardConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ScorecardConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ScorecardConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScorecardConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_ScorecardRank(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "rank":
@@ -4927,6 +5784,18 @@ func (ec *executionContext) childFields_Summary(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Summary", field.Name)
 }
 
+func (ec *executionContext) childFields_SummaryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_SummaryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SummaryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SummaryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SummaryConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_Tally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "due":
@@ -4955,6 +5824,18 @@ func (ec *executionContext) childFields_Unit(ctx context.Context, field graphql.
 		return ec.fieldContext_Unit_registeredAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Unit", field.Name)
+}
+
+func (ec *executionContext) childFields_UnitConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_UnitConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UnitConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_UnitConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnitConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

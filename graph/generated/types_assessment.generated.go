@@ -1955,6 +1955,14 @@ func (ec *executionContext) marshalNFinding2ᚖshenguanᚋprojectionsᚋassessme
 	return ec._Finding(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNFindingConnection2ᚖshenguanᚋgraphᚋmodelᚐFindingConnection(ctx context.Context, sel ast.SelectionSet, v *model.FindingConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FindingConnection!")
+		return graphql.Null
+	}
+	return ec._FindingConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInspection2ᚕᚖshenguanᚋprojectionsᚋassessmentᚐInspectionᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.Inspection) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -1977,6 +1985,14 @@ func (ec *executionContext) marshalNInspection2ᚖshenguanᚋprojectionsᚋasses
 		return graphql.Null
 	}
 	return ec._Inspection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInspectionConnection2ᚖshenguanᚋgraphᚋmodelᚐInspectionConnection(ctx context.Context, sel ast.SelectionSet, v *model.InspectionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InspectionConnection!")
+		return graphql.Null
+	}
+	return ec._InspectionConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNNoticeLetter2ᚕᚖshenguanᚋprojectionsᚋassessmentᚐLetterᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.Letter) graphql.Marshaler {
@@ -2003,6 +2019,14 @@ func (ec *executionContext) marshalNNoticeLetter2ᚖshenguanᚋprojectionsᚋass
 	return ec._NoticeLetter(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNNoticeLetterConnection2ᚖshenguanᚋgraphᚋmodelᚐNoticeLetterConnection(ctx context.Context, sel ast.SelectionSet, v *model.NoticeLetterConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "NoticeLetterConnection!")
+		return graphql.Null
+	}
+	return ec._NoticeLetterConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNSampling2ᚕᚖshenguanᚋprojectionsᚋassessmentᚐSamplingᚄ(ctx context.Context, sel ast.SelectionSet, v []*assessment.Sampling) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -2027,11 +2051,26 @@ func (ec *executionContext) marshalNSampling2ᚖshenguanᚋprojectionsᚋassessm
 	return ec._Sampling(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSamplingConnection2ᚖshenguanᚋgraphᚋmodelᚐSamplingConnection(ctx context.Context, sel ast.SelectionSet, v *model.SamplingConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SamplingConnection!")
+		return graphql.Null
+	}
+	return ec._SamplingConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONoticeLetter2ᚖshenguanᚋprojectionsᚋassessmentᚐLetter(ctx context.Context, sel ast.SelectionSet, v *assessment.Letter) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._NoticeLetter(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSampling2ᚖshenguanᚋprojectionsᚋassessmentᚐSampling(ctx context.Context, sel ast.SelectionSet, v *assessment.Sampling) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Sampling(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -2217,6 +2217,14 @@ func (ec *executionContext) marshalNCase2ᚖshenguanᚋprojectionsᚋcasefileᚐ
 	return ec._Case(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCaseConnection2ᚖshenguanᚋgraphᚋmodelᚐCaseConnection(ctx context.Context, sel ast.SelectionSet, v *model.CaseConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CaseConnection!")
+		return graphql.Null
+	}
+	return ec._CaseConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCaseEdge2ᚕᚖshenguanᚋgraphᚋmodelᚐCaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CaseEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -2259,6 +2267,22 @@ func (ec *executionContext) marshalNCaseUnit2ᚕshenguanᚋprojectionsᚋcasefil
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNCoordinatorConnection2ᚖshenguanᚋgraphᚋmodelᚐCoordinatorConnection(ctx context.Context, sel ast.SelectionSet, v *model.CoordinatorConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CoordinatorConnection!")
+		return graphql.Null
+	}
+	return ec._CoordinatorConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInboxConnection2ᚖshenguanᚋgraphᚋmodelᚐInboxConnection(ctx context.Context, sel ast.SelectionSet, v *model.InboxConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InboxConnection!")
+		return graphql.Null
+	}
+	return ec._InboxConnection(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNInboxEdge2ᚕᚖshenguanᚋgraphᚋmodelᚐInboxEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InboxEdge) graphql.Marshaler {
@@ -2307,6 +2331,37 @@ func (ec *executionContext) marshalNInboxItem2ᚖshenguanᚋprojectionsᚋcasefi
 		return graphql.Null
 	}
 	return ec._InboxItem(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMatterConnection2ᚖshenguanᚋgraphᚋmodelᚐMatterConnection(ctx context.Context, sel ast.SelectionSet, v *model.MatterConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MatterConnection!")
+		return graphql.Null
+	}
+	return ec._MatterConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnitConnection2ᚖshenguanᚋgraphᚋmodelᚐUnitConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnitConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UnitConnection!")
+		return graphql.Null
+	}
+	return ec._UnitConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCase2ᚖshenguanᚋprojectionsᚋcasefileᚐCase(ctx context.Context, sel ast.SelectionSet, v *casefile.Case) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Case(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCaseFilter2ᚖshenguanᚋgraphᚋmodelᚐCaseFilter(ctx context.Context, v any) (*model.CaseFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCaseFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -609,6 +609,63 @@ func (ec *executionContext) marshalOCaseStatus2ᚖshenguanᚋdomainᚋcasesᚐSt
 	return res
 }
 
+func (ec *executionContext) unmarshalOConsultationScope2ᚖshenguanᚋdomainᚋconsultationᚐScope(ctx context.Context, v any) (*consultation.Scope, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := consultation.Scope(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConsultationScope2ᚖshenguanᚋdomainᚋconsultationᚐScope(ctx context.Context, sel ast.SelectionSet, v *consultation.Scope) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOFindingSource2ᚖshenguanᚋdomainᚋscorecardᚐFindingSource(ctx context.Context, v any) (*scorecard.FindingSource, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := scorecard.FindingSource(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFindingSource2ᚖshenguanᚋdomainᚋscorecardᚐFindingSource(ctx context.Context, sel ast.SelectionSet, v *scorecard.FindingSource) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOHalf2ᚖshenguanᚋdomainᚋsummaryᚐHalf(ctx context.Context, v any) (*summary.Half, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := summary.Half(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOHalf2ᚖshenguanᚋdomainᚋsummaryᚐHalf(ctx context.Context, sel ast.SelectionSet, v *summary.Half) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOObligationKind2ᚖshenguanᚋdomainᚐObligationKind(ctx context.Context, v any) (*domain.ObligationKind, error) {
 	if v == nil {
 		return nil, nil
@@ -673,6 +730,25 @@ func (ec *executionContext) marshalOOutcome2ᚖshenguanᚋdomainᚋcasesᚐOutco
 	return res
 }
 
+func (ec *executionContext) unmarshalOProblemStatus2ᚖshenguanᚋdomainᚋproblemᚐStatus(ctx context.Context, v any) (*problem.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := problem.Status(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOProblemStatus2ᚖshenguanᚋdomainᚋproblemᚐStatus(ctx context.Context, sel ast.SelectionSet, v *problem.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOScorePartKey2ᚖshenguanᚋdomainᚋscorecardᚐPartKey(ctx context.Context, v any) (*scorecard.PartKey, error) {
 	if v == nil {
 		return nil, nil
@@ -683,6 +759,25 @@ func (ec *executionContext) unmarshalOScorePartKey2ᚖshenguanᚋdomainᚋscorec
 }
 
 func (ec *executionContext) marshalOScorePartKey2ᚖshenguanᚋdomainᚋscorecardᚐPartKey(ctx context.Context, sel ast.SelectionSet, v *scorecard.PartKey) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOUnitKind2ᚖshenguanᚋdomainᚋdirectoryᚐKind(ctx context.Context, v any) (*directory.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := directory.Kind(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUnitKind2ᚖshenguanᚋdomainᚋdirectoryᚐKind(ctx context.Context, sel ast.SelectionSet, v *directory.Kind) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

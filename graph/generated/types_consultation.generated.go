@@ -1306,6 +1306,14 @@ func (ec *executionContext) marshalNConsultation2ᚖshenguanᚋprojectionsᚋcon
 	return ec._Consultation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConsultationConnection2ᚖshenguanᚋgraphᚋmodelᚐConsultationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ConsultationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsultationConnection!")
+		return graphql.Null
+	}
+	return ec._ConsultationConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNConsultationRecord2shenguanᚋdomainᚋconsultationᚐRecord(ctx context.Context, sel ast.SelectionSet, v consultation1.Record) graphql.Marshaler {
 	return ec._ConsultationRecord(ctx, sel, &v)
 }
@@ -1332,6 +1340,21 @@ func (ec *executionContext) marshalNResolution2ᚖshenguanᚋprojectionsᚋconsu
 		return graphql.Null
 	}
 	return ec._Resolution(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNResolutionConnection2ᚖshenguanᚋgraphᚋmodelᚐResolutionConnection(ctx context.Context, sel ast.SelectionSet, v *model.ResolutionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ResolutionConnection!")
+		return graphql.Null
+	}
+	return ec._ResolutionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOConsultation2ᚖshenguanᚋprojectionsᚋconsultationᚐConsultation(ctx context.Context, sel ast.SelectionSet, v *consultation.Consultation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Consultation(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -714,4 +714,11 @@ func (ec *executionContext) marshalNCreditEntry2ᚕshenguanᚋprojectionsᚋcred
 	return ret
 }
 
+func (ec *executionContext) marshalOCreditRecord2ᚖshenguanᚋprojectionsᚋcreditᚐRecord(ctx context.Context, sel ast.SelectionSet, v *credit.Record) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditRecord(ctx, sel, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

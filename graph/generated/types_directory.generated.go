@@ -1054,4 +1054,11 @@ func (ec *executionContext) marshalOMatter2ᚖshenguanᚋprojectionsᚋdirectory
 	return ec._Matter(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOUnit2ᚖshenguanᚋprojectionsᚋdirectoryᚐUnit(ctx context.Context, sel ast.SelectionSet, v *directory.Unit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Unit(ctx, sel, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

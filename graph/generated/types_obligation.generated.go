@@ -1069,6 +1069,38 @@ func (ec *executionContext) marshalNObligation2ᚖshenguanᚋprojectionsᚋoblig
 	return ec._Obligation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNObligationConnection2ᚖshenguanᚋgraphᚋmodelᚐObligationConnection(ctx context.Context, sel ast.SelectionSet, v *model.ObligationConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ObligationConnection!")
+		return graphql.Null
+	}
+	return ec._ObligationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNObligationCount2ᚕᚖshenguanᚋprojectionsᚋobligationᚐCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*obligation.Count) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNObligationCount2ᚖshenguanᚋprojectionsᚋobligationᚐCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNObligationCount2ᚖshenguanᚋprojectionsᚋobligationᚐCount(ctx context.Context, sel ast.SelectionSet, v *obligation.Count) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ObligationCount!")
+		return graphql.Null
+	}
+	return ec._ObligationCount(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNObligationEdge2ᚕᚖshenguanᚋgraphᚋmodelᚐObligationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ObligationEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -1111,6 +1143,14 @@ func (ec *executionContext) marshalNWarning2ᚕshenguanᚋdomainᚐWarningᚄ(ct
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOObligationFilter2ᚖshenguanᚋgraphᚋmodelᚐObligationFilter(ctx context.Context, v any) (*model.ObligationFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputObligationFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -1060,6 +1060,14 @@ func (ec *executionContext) marshalNProblem2ᚖshenguanᚋprojectionsᚋproblem�
 	return ec._Problem(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNProblemConnection2ᚖshenguanᚋgraphᚋmodelᚐProblemConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProblemConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ProblemConnection!")
+		return graphql.Null
+	}
+	return ec._ProblemConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNProblemProgress2ᚕᚖshenguanᚋdomainᚋproblemᚐProgressᚄ(ctx context.Context, sel ast.SelectionSet, v []*problem1.Progress) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -1106,6 +1114,13 @@ func (ec *executionContext) marshalNProblemStep2ᚖshenguanᚋdomainᚋproblem�
 		return graphql.Null
 	}
 	return ec._ProblemStep(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOProblem2ᚖshenguanᚋprojectionsᚋproblemᚐProblem(ctx context.Context, sel ast.SelectionSet, v *problem.Problem) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Problem(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

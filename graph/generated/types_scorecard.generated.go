@@ -2804,6 +2804,22 @@ func (ec *executionContext) marshalNScorecard2shenguanᚋprojectionsᚋscorecard
 	return ec._Scorecard(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNScorecard2ᚖshenguanᚋprojectionsᚋscorecardᚐCard(ctx context.Context, sel ast.SelectionSet, v *scorecard1.Card) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Scorecard!")
+		return graphql.Null
+	}
+	return ec._Scorecard(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNScorecardConnection2ᚖshenguanᚋgraphᚋmodelᚐScorecardConnection(ctx context.Context, sel ast.SelectionSet, v *model.ScorecardConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ScorecardConnection!")
+		return graphql.Null
+	}
+	return ec._ScorecardConnection(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNScorecardRank2ᚕᚖshenguanᚋprojectionsᚋscorecardᚐRankᚄ(ctx context.Context, sel ast.SelectionSet, v []*scorecard1.Rank) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)

@@ -463,4 +463,12 @@ func (ec *executionContext) marshalNSummary2ᚖshenguanᚋprojectionsᚋsummary�
 	return ec._Summary(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSummaryConnection2ᚖshenguanᚋgraphᚋmodelᚐSummaryConnection(ctx context.Context, sel ast.SelectionSet, v *model.SummaryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SummaryConnection!")
+		return graphql.Null
+	}
+	return ec._SummaryConnection(ctx, sel, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

@@ -150,6 +150,16 @@ type NoticeLetterConnection struct {
 	TotalCount int                  `json:"totalCount"`
 }
 
+// 时限预警。
+type ObligationAlert struct {
+	// 预警级别（RED 表示已逾期）。
+	Tier domain.WarningTier `json:"tier"`
+	// 是否已逾期。
+	Overdue bool `json:"overdue"`
+	// 时限。
+	Obligation *obligation.Item `json:"obligation"`
+}
+
 // 时限列表（按截止时间）。
 type ObligationConnection struct {
 	Edges      []*ObligationEdge  `json:"edges"`
