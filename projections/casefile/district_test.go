@@ -22,6 +22,7 @@ import (
 	"shenguan/projections"
 	"shenguan/projections/casefile"
 	"shenguan/projections/obligation"
+	"shenguan/projections/rmtest"
 	"shenguan/projections/scorecard"
 )
 
@@ -80,12 +81,36 @@ type district struct {
 	t     testing.TB
 	ctx   context.Context
 	store eventstore.Store
+	env   *rmtest.Env
+	last  eventstore.Position // of the last append
+}
+
+// sync runs the projections until they have applied the last append. On
+// PostgreSQL the log's readable end may trail a commit briefly (while older
+// transactions of the cluster are in flight), so one RunToEnd is not always
+// enough.
+func (d *district) sync() {
+	d.t.Helper()
+	for range 200 {
+		d.env.Sync(d.t)
+		ctx, cancel := context.WithTimeout(d.ctx, 25*time.Millisecond)
+		err := d.env.Runner.WaitFor(ctx, d.last)
+		cancel()
+		if err == nil {
+			return
+		}
+	}
+	d.t.Fatalf("projections did not reach %v", d.last)
 }
 
 func handle[S, C any](d *district, dec command.Decider[S, C], stream string, c C, now time.Time, actor domain.Actor) {
 	d.t.Helper()
-	if _, err := command.Handle(d.ctx, d.store, reg, dec, stream, c, command.Options{Now: now, Actor: actor}); err != nil {
+	res, err := command.Handle(d.ctx, d.store, reg, dec, stream, c, command.Options{Now: now, Actor: actor})
+	if err != nil {
 		d.t.Fatalf("%s %T: %v", stream, c, err)
+	}
+	if res.Position.Compare(d.last) > 0 {
+		d.last = res.Position
 	}
 }
 

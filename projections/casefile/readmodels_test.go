@@ -20,7 +20,7 @@ import (
 )
 
 func newDistrict(t *testing.T, env *rmtest.Env) *district {
-	return &district{t: t, ctx: env.Ctx, store: env.Store}
+	return &district{t: t, ctx: env.Ctx, store: env.Store, env: env}
 }
 
 func ids(cs []casefile.Case) []string {
@@ -88,7 +88,7 @@ func TestReadModels(t *testing.T) {
 func testLifecycle(t *testing.T, env *rmtest.Env) {
 	d := newDistrict(t, env)
 	d.push("c1", firm, at(6, 8, 10), at(6, 8, 11), commitment)
-	env.Sync(t)
+	d.sync()
 
 	c := getCase(t, env, "c1")
 	if c.Status != cases.StatusPushed || c.Mode != cases.ModeCommitment || !c.Open || c.ApprovingUnit != "u-office" ||
@@ -114,7 +114,7 @@ func testLifecycle(t *testing.T, env *rmtest.Env) {
 	d.cmd("c1", cases.Receive{Actor: supB, CaseID: "c1"}, at(6, 9, 10), supB)
 	d.cmd("c1", cases.StartVerification{Actor: supA, CaseID: "c1"}, at(6, 9, 11), supA)
 	d.cmd("c1", cases.StartVerification{Actor: supB, CaseID: "c1"}, at(6, 9, 12), supB)
-	env.Sync(t)
+	d.sync()
 	c = getCase(t, env, "c1")
 	if c.Status != cases.StatusUnderVerification || c.OpenObligations != 0 {
 		t.Errorf("under verification: status %s, open %d", c.Status, c.OpenObligations)
@@ -127,18 +127,18 @@ func testLifecycle(t *testing.T, env *rmtest.Env) {
 
 	d.cmd("c1", cases.CompleteVerification{Actor: supA, CaseID: "c1", Result: cases.VerificationUntrue, Note: "承诺的经营场所不存在"}, at(6, 10, 9), supA)
 	d.cmd("c1", cases.CompleteVerification{Actor: supB, CaseID: "c1", Result: cases.VerificationConfirmed}, at(6, 10, 9), supB)
-	env.Sync(t)
+	d.sync()
 	if c = getCase(t, env, "c1"); c.Status != cases.StatusViolationFound || c.OpenObligations != 1 {
 		t.Errorf("violation: status %s, open %d; want VIOLATION_FOUND, 1 (feedback)", c.Status, c.OpenObligations)
 	}
 	d.cmd("c1", cases.SubmitFeedback{Actor: supA, CaseID: "c1", ViolationSeq: 1, Channel: cases.ChannelSystem, Content: "承诺不实"}, at(6, 10, 10), supA)
 	d.cmd("c1", cases.RequestRevocation{Actor: supA, CaseID: "c1", DocumentNumber: "津东市监〔2026〕1号", Reason: "承诺不实"}, at(6, 11, 9), supA)
-	env.Sync(t)
+	d.sync()
 	if c = getCase(t, env, "c1"); c.Status != cases.StatusRevocationRequested || c.OpenObligations != 1 {
 		t.Errorf("revocation requested: status %s, open %d", c.Status, c.OpenObligations)
 	}
 	d.cmd("c1", cases.DecideRevocation{Actor: approver, CaseID: "c1", DecisionNumber: "津东审批撤〔2026〕1号", Dishonest: true, Reason: "以欺骗手段取得"}, at(6, 12, 9), approver)
-	env.Sync(t)
+	d.sync()
 
 	c = getCase(t, env, "c1")
 	if c.Status != cases.StatusRevoked || c.Open || c.OpenObligations != 0 || c.Overdue {
@@ -193,7 +193,7 @@ func testInbox(t *testing.T, env *rmtest.Env) {
 	d.push("i5", firm, at(6, 8, 8), at(6, 8, 12))
 	d.push("i4", firm, at(6, 8, 8), at(6, 8, 12))
 	d.cmd("i2", cases.Receive{Actor: supB, CaseID: "i2"}, at(6, 8, 13), supB)
-	env.Sync(t)
+	d.sync()
 
 	var got []string
 	after := ""
@@ -228,7 +228,7 @@ func testInbox(t *testing.T, env *rmtest.Env) {
 	}
 	// A return takes the push out of the unit's inbox.
 	d.cmd("i1", cases.Return{Actor: supB, CaseID: "i1", Reason: cases.ReturnNotInScope}, at(6, 9, 9), supB)
-	env.Sync(t)
+	d.sync()
 	if p, err = casefile.Inbox(env.Ctx, env.DB, env.Catalog, "u-yjj", 10, ""); err != nil || p.TotalCount != 3 || p.Items[0].Case.ID != "i3" {
 		t.Errorf("after return: %d in inbox, %v; want 3 from i3", p.TotalCount, err)
 	}
@@ -240,7 +240,7 @@ func testFilters(t *testing.T, env *rmtest.Env) {
 	d.push("f1", firm, at(6, 8, 10), at(6, 8, 11))
 	d.push("f2", firm2, at(6, 9, 10), at(6, 9, 11), commitment)
 	d.push("f3", firm, at(6, 10, 10), at(6, 10, 11), func(p *cases.Push) { p.Matter = orphanMatter() })
-	env.Sync(t)
+	d.sync()
 
 	yes, no := true, false
 	for _, tc := range []struct {
@@ -300,7 +300,7 @@ func testRoutingFailed(t *testing.T, env *rmtest.Env) {
 	d.push("r1", firm, at(6, 8, 10), at(6, 8, 11), func(p *cases.Push) { p.Matter = orphanMatter() })
 	d.push("r2", firm, at(6, 8, 10), at(6, 8, 12))
 	d.cmd("r2", cases.Return{Actor: supB, CaseID: "r2", Reason: cases.ReturnWrongUnit}, at(6, 8, 14), supB)
-	env.Sync(t)
+	d.sync()
 
 	if c := getCase(t, env, "r1"); c.Status != cases.StatusRoutingFailed || !c.ReroutePending || !c.RerouteSince.Equal(at(6, 8, 11)) {
 		t.Errorf("r1: status %s pending %v since %v", c.Status, c.ReroutePending, c.RerouteSince)
@@ -324,7 +324,7 @@ func testRoutingFailed(t *testing.T, env *rmtest.Env) {
 	}
 
 	d.cmd("r1", cases.ReRoute{Actor: street, CaseID: "r1", Units: []string{"u-wjw"}}, at(6, 8, 15), street)
-	env.Sync(t)
+	d.sync()
 	if c := getCase(t, env, "r1"); c.Status != cases.StatusPushed || c.ReroutePending {
 		t.Errorf("r1 after re-route: status %s pending %v", c.Status, c.ReroutePending)
 	}
@@ -344,12 +344,12 @@ func testOverdue(t *testing.T, env *rmtest.Env) {
 	d := newDistrict(t, env)
 	d.push("o1", firm, at(6, 8, 10), at(6, 8, 11))
 	d.cmd("o1", cases.Receive{Actor: supA, CaseID: "o1"}, at(6, 8, 15), supA)
-	env.Sync(t)
+	d.sync()
 
 	it := getOb(t, env, "case/o1/RECEIPT/u-yjj", at(6, 8, 16))
 	late := it.Due.At.Add(time.Hour)
 	d.miss(it.Obligation, late)
-	env.Sync(t)
+	d.sync()
 
 	if c := getCase(t, env, "o1"); !c.Overdue || c.OpenObligations != 1 {
 		t.Errorf("after miss: overdue %v, open %d; want true, 1", c.Overdue, c.OpenObligations)
@@ -369,7 +369,7 @@ func testOverdue(t *testing.T, env *rmtest.Env) {
 	d.miss(it.Obligation, late.Add(time.Minute))
 
 	d.cmd("o1", cases.Receive{Actor: supB, CaseID: "o1"}, late.Add(time.Hour), supB)
-	env.Sync(t)
+	d.sync()
 	if c := getCase(t, env, "o1"); c.Overdue || c.OpenObligations != 0 {
 		t.Errorf("after late receipt: overdue %v, open %d", c.Overdue, c.OpenObligations)
 	}
@@ -386,7 +386,7 @@ func testObligationStates(t *testing.T, env *rmtest.Env) {
 	d := newDistrict(t, env)
 	pushAt := at(6, 8, 11)
 	d.push("s1", firm, at(6, 8, 10), pushAt)
-	env.Sync(t)
+	d.sync()
 
 	id := "case/s1/RECEIPT/u-scjgj"
 	it := getOb(t, env, id, pushAt)
@@ -446,7 +446,7 @@ func testObligationStates(t *testing.T, env *rmtest.Env) {
 	}
 	first := it.Warnings[0]
 	d.warn(it.Obligation, first.Tier, first.At)
-	env.Sync(t)
+	d.sync()
 	it = getOb(t, env, id, first.At)
 	if !slices.Equal(it.Warned, []domain.WarningTier{first.Tier}) || !it.NextAt.Equal(it.Warnings[1].At) {
 		t.Errorf("after %s warning: warned %v next %v, want next %v", first.Tier, it.Warned, it.NextAt, it.Warnings[1].At)
@@ -457,7 +457,7 @@ func testObligationStates(t *testing.T, env *rmtest.Env) {
 
 	d.cmd("s1", cases.Receive{Actor: supA, CaseID: "s1"}, first.At.Add(time.Hour), supA)
 	d.cmd("s1", cases.Receive{Actor: supB, CaseID: "s1"}, first.At.Add(time.Hour), supB)
-	env.Sync(t)
+	d.sync()
 	if it = getOb(t, env, id, it.Due.At.Add(time.Hour)); it.State != domain.ObFulfilledOnTime || !it.NextAt.IsZero() {
 		t.Errorf("after receipt: state %s next %v", it.State, it.NextAt)
 	}
@@ -474,7 +474,7 @@ func testCalendarAdjustment(t *testing.T, env *rmtest.Env) {
 	d.push("a2", firm, at(6, 8, 10), pushAt)
 	d.cmd("a2", cases.Receive{Actor: supA, CaseID: "a2"}, at(6, 8, 12), supA)
 	d.cmd("a2", cases.Receive{Actor: supB, CaseID: "a2"}, at(6, 8, 12), supB)
-	env.Sync(t)
+	d.sync()
 	before := getOb(t, env, "case/a1/RECEIPT/u-scjgj", pushAt)
 	done := getOb(t, env, "case/a2/RECEIPT/u-scjgj", pushAt)
 
@@ -482,7 +482,7 @@ func testCalendarAdjustment(t *testing.T, env *rmtest.Env) {
 	handle(d, dec, timepolicy.Stream, timepolicy.Command(timepolicy.AdjustCalendar{Actor: office, Date: "2026-06-09",
 		Working: false, Name: "临时停工", Reason: "防汛"}), at(6, 8, 13), office)
 	d.push("a3", firm, at(6, 8, 10), pushAt.Add(3*time.Hour))
-	env.Sync(t)
+	d.sync()
 
 	after := getOb(t, env, "case/a1/RECEIPT/u-scjgj", pushAt)
 	if after.Due.At.Equal(before.Due.At) || !after.Due.At.After(before.Due.At) {
@@ -505,13 +505,13 @@ func testScorecard(t *testing.T, env *rmtest.Env) {
 	d.push("k1", firm, at(6, 8, 10), at(6, 8, 11))
 	d.cmd("k1", cases.Receive{Actor: supA, CaseID: "k1"}, at(6, 8, 15), supA)
 	d.cmd("k1", cases.CorrectPush{Actor: approver, CaseID: "k1", Reason: "许可证号有误", PermitNumber: "JY-FIXED"}, at(6, 8, 16), approver)
-	env.Sync(t)
+	d.sync()
 	it := getOb(t, env, "case/k1/RECEIPT/u-yjj", at(6, 8, 16))
 	d.miss(it.Obligation, it.Due.At.Add(time.Minute))
 	d.problem("p1", at(6, 9, 9), true)
 	d.problem("p2", at(6, 9, 10), false)
 	d.finding("city-1", "u-yjj", dscore.SourceExternalCity, at(6, 20, 9))
-	env.Sync(t)
+	d.sync()
 
 	want := map[string]float64{"u-wjw": 100, "u-scjgj": 95, "u-office": 88, "u-yjj": 75}
 	for u, total := range want {

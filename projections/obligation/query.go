@@ -185,7 +185,7 @@ func List(ctx context.Context, db rmstore.DB, cat *projections.Catalog, f Filter
 		return p, fmt.Errorf("%w: first = %d", ErrBadFilter, first)
 	}
 	first = min(first, MaxPage)
-	args := []any{rmstore.Micros(now)}
+	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
 		return "$" + strconv.Itoa(len(args))
@@ -206,7 +206,7 @@ func List(ctx context.Context, db rmstore.DB, cat *projections.Catalog, f Filter
 		where = append(where, "subject = "+arg(f.Subject))
 	}
 	if f.State != "" {
-		c, err := stateCond(f.State, "$1")
+		c, err := stateCond(f.State, arg(rmstore.Micros(now)))
 		if err != nil {
 			return p, err
 		}
