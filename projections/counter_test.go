@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"shenguan/eventstore"
 	"shenguan/projections"
@@ -96,5 +97,26 @@ func appendMany(t testing.TB, s eventstore.Store, prefix string, n, streams, per
 		last = res.Position
 		i += k
 	}
+	waitVisible(t, s, last)
 	return last
+}
+
+// waitVisible waits until the log's head has reached pos (on PostgreSQL an
+// append becomes readable once no older transaction can still commit).
+func waitVisible(t testing.TB, s eventstore.Store, pos eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		head, err := s.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if head.Compare(pos) >= 0 {
+			return
+		}
+		if err := s.WaitAfter(ctx, head); err != nil {
+			t.Fatalf("waiting for %v to become visible: %v", pos, err)
+		}
+	}
 }

@@ -14,8 +14,8 @@ import (
 
 // listen republishes other replicas' commits (NOTIFY on notifyChannel)
 // into the local broker until ctx is done. After every (re)connect it
-// re-reads the checkpoints and publishes an All change per projection,
-// since notifications may have been missed while disconnected.
+// re-reads the checkpoints, and after a reconnect publishes an All change
+// per projection, since notifications may have been missed meanwhile.
 func (r *Runner) listen(ctx context.Context, db *rmstore.PostgresDB) {
 	cfg := db.Pool().Config().ConnConfig.Copy()
 	l := &pgxlisten.Listener{
@@ -27,13 +27,16 @@ func (r *Runner) listen(ctx context.Context, db *rmstore.PostgresDB) {
 		},
 		ReconnectDelay: r.opts.LeaderRetry,
 	}
-	l.Handle(notifyChannel, notifyHandler{r})
+	l.Handle(notifyChannel, &notifyHandler{r: r})
 	l.Listen(ctx)
 }
 
-type notifyHandler struct{ r *Runner }
+type notifyHandler struct {
+	r          *Runner
+	reconnects int // only the Listen goroutine touches it
+}
 
-func (h notifyHandler) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
+func (h *notifyHandler) HandleNotification(_ context.Context, n *pgconn.Notification, _ *pgx.Conn) error {
 	var p notifyPayload
 	if err := json.Unmarshal([]byte(n.Payload), &p); err != nil {
 		return err
@@ -48,9 +51,13 @@ func (h notifyHandler) HandleNotification(_ context.Context, n *pgconn.Notificat
 	return nil
 }
 
-func (h notifyHandler) HandleBacklog(ctx context.Context, _ string, _ *pgx.Conn) error {
+func (h *notifyHandler) HandleBacklog(ctx context.Context, _ string, _ *pgx.Conn) error {
 	if err := h.r.refresh(ctx); err != nil {
 		return err
+	}
+	h.reconnects++
+	if h.reconnects == 1 {
+		return nil // the first connection: nothing was missed
 	}
 	for _, t := range h.r.projs {
 		t.mu.Lock()

@@ -37,15 +37,17 @@
 //		return ch, nil
 //	}
 //
-//	// A query:
+//	// A query (Catalog.Do retries once if a generation switch dropped the tables):
 //	func Count(ctx context.Context, db rmstore.DB, cat *projections.Catalog, stream string) (n int64, err error) {
-//		t, err := cat.Tables(ctx, "counter")
-//		if err != nil {
-//			return 0, err
-//		}
-//		err = db.QueryRow(ctx, t.Expand(`SELECT n FROM {{counts}} WHERE stream = $1`), stream).Scan(&n)
+//		err = cat.Do(ctx, "counter", func(t *rmstore.Tables) error {
+//			return db.QueryRow(ctx, t.Expand(`SELECT n FROM {{counts}} WHERE stream = $1`), stream).Scan(&n)
+//		})
 //		return n, err
 //	}
+//
+// Wiring (serve): r, _ := projections.New(store, db, projections.Options{}, all...);
+// go r.Run(ctx); register r.Collector(); subscriptions use r.Broker();
+// mutations call r.WaitFor(ctx, appendResult.Position); queries use r.Catalog().
 //
 // Apply must be deterministic in the events (no clock, no reads outside its
 // own tables) so that a rebuild gives exactly the rows of the incremental

@@ -154,7 +154,7 @@ func (r *Runner) Setup(ctx context.Context) error {
 	return nil
 }
 
-// RunToEnd brings every projection up to the log's current end and returns
+// RunToEnd brings every projection up to the log's current visible end and returns
 // (used by tests and after a rebuild). It takes no leadership: it may run
 // beside a live runner, and the checkpoint check still applies each event
 // exactly once. A projection whose Version changed is rebuilt first.
@@ -168,6 +168,32 @@ func (r *Runner) RunToEnd(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// RunUntil applies events until every projection's checkpoint has reached
+// pos (typically the position of the last append), waiting with WaitAfter
+// while pos is not yet visible in the log: on PostgreSQL an appended event
+// becomes readable only once no older transaction can still commit.
+func (r *Runner) RunUntil(ctx context.Context, pos eventstore.Position) error {
+	for {
+		if err := r.RunToEnd(ctx); err != nil {
+			return err
+		}
+		if r.passed(pos) {
+			return nil
+		}
+		low := pos
+		for _, t := range r.projs {
+			t.mu.Lock()
+			if t.pos.Compare(low) < 0 {
+				low = t.pos
+			}
+			t.mu.Unlock()
+		}
+		if err := r.store.WaitAfter(ctx, low); err != nil {
+			return err
+		}
+	}
 }
 
 // Run follows the log with every projection until ctx is done, then returns

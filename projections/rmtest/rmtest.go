@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -122,7 +123,8 @@ type Env struct {
 // NewEnv opens a backend and sets up a runner of projs on it.
 func NewEnv(t testing.TB, b Backend, projs ...projections.Projection) *Env {
 	t.Helper()
-	store, db := b.Open(t)
+	inner, db := b.Open(t)
+	store := &recorder{Store: inner}
 	r, err := projections.New(store, db, projections.Options{}, projs...)
 	if err != nil {
 		t.Fatalf("new runner: %v", err)
@@ -167,12 +169,39 @@ func (e *Env) Append(t testing.TB, stream string, evs ...eventstore.NewEvent) ev
 	return res
 }
 
-// Sync runs the projections to the end of the log.
+// Sync runs the projections until they have applied every event appended
+// through e.Store so far (waiting for PostgreSQL to make them visible).
 func (e *Env) Sync(t testing.TB) {
 	t.Helper()
-	if err := e.Runner.RunToEnd(e.Ctx); err != nil {
-		t.Fatalf("run projections to end: %v", err)
+	if err := e.Runner.RunUntil(e.Ctx, e.Store.(*recorder).last()); err != nil {
+		t.Fatalf("run projections: %v", err)
 	}
+}
+
+// recorder is an event store that remembers the highest position appended
+// through it, so that Sync knows what to wait for.
+type recorder struct {
+	eventstore.Store
+	mu  sync.Mutex
+	max eventstore.Position
+}
+
+func (r *recorder) Append(ctx context.Context, req eventstore.AppendRequest) (eventstore.AppendResult, error) {
+	res, err := r.Store.Append(ctx, req)
+	if err == nil {
+		r.mu.Lock()
+		if res.Position.Compare(r.max) > 0 {
+			r.max = res.Position
+		}
+		r.mu.Unlock()
+	}
+	return res, err
+}
+
+func (r *recorder) last() eventstore.Position {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.max
 }
 
 // Rows returns every row of every table of a projection's active
