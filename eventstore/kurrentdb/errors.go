@@ -79,7 +79,10 @@ func classify(err error) error {
 		case esdb.ErrorCodeDeadlineExceeded:
 			return ErrDeadlineExceeded
 		case esdb.ErrorCodeConnectionClosed:
-			return eventstore.ErrClosed
+			// The client closed itself after failed discovery (the
+			// Store's own Close is reported as eventstore.ErrClosed
+			// before any call); the Store renews the client.
+			return ErrUnavailable
 		case esdb.ErrorCodeUnauthenticated, esdb.ErrorCodeAccessDenied:
 			return ErrAccessDenied
 		}

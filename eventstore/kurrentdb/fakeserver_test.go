@@ -58,6 +58,9 @@ type fakeServer struct {
 	// is returned to the client, after committing the append when commit.
 	appendFault func(stream string) (commit bool, err error)
 	appends     int
+
+	addr string
+	srv  *grpc.Server
 }
 
 // startFake starts a fake server on a loopback port and returns it; its
@@ -72,15 +75,10 @@ func startFake(t testing.TB) *fakeServer {
 		changed:   make(chan struct{}),
 		drop:      make(chan struct{}),
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	api.RegisterStreamsServer(srv, f)
-	go srv.Serve(lis)
-	t.Cleanup(srv.Stop)
-	f.url = "esdb://" + lis.Addr().String() + "?tls=false&maxDiscoverAttempts=3&discoveryInterval=50"
+	f.addr = "127.0.0.1:0"
+	f.start(t)
+	t.Cleanup(func() { f.srv.Stop() })
+	f.url = "esdb://" + f.addr + "?tls=false&maxDiscoverAttempts=3&discoveryInterval=50"
 	// What a real log holds besides our events: system events, a link, and
 	// an event of another application.
 	f.raw("$$$all", "$metadata", []byte(`{"$acl":{}}`), nil)
@@ -88,6 +86,20 @@ func startFake(t testing.TB) *fakeServer {
 	f.raw("order-1", "OrderPlaced", []byte(`{"id":1}`), []byte(`{"$correlationId":"x"}`))
 	f.raw("$ce-order", "$>", []byte(`0@order-1`), nil)
 	return f
+}
+
+// start serves on f.addr (a fresh port the first time, the same one after
+// a stop), keeping the stored events, as a restarted node would.
+func (f *fakeServer) start(t testing.TB) {
+	t.Helper()
+	lis, err := net.Listen("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.addr = lis.Addr().String()
+	f.srv = grpc.NewServer()
+	api.RegisterStreamsServer(f.srv, f)
+	go f.srv.Serve(lis)
 }
 
 // raw appends an event without any checks (system and foreign events).
@@ -109,6 +121,36 @@ func (f *fakeServer) dropSubscriptions() {
 	defer f.mu.Unlock()
 	close(f.drop)
 	f.drop = make(chan struct{})
+}
+
+// alter changes a stream's stored events in place (tamper hooks).
+func (f *fakeServer) alter(t *testing.T, stream string, fn func([]*fakeEvent)) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.streams[stream]) == 0 {
+		t.Fatalf("fake: no stream %s to alter", stream)
+	}
+	fn(f.streams[stream])
+}
+
+// remove deletes the event at a version from the stream and the log.
+func (f *fakeServer) remove(t *testing.T, stream string, version uint64) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	evs := f.streams[stream]
+	if uint64(len(evs)) < version {
+		t.Fatalf("fake: stream %s has no version %d", stream, version)
+	}
+	gone := evs[version-1]
+	f.streams[stream] = append(evs[:version-1:version-1], evs[version:]...)
+	for i, e := range f.log {
+		if e == gone {
+			f.log = append(f.log[:i:i], f.log[i+1:]...)
+			break
+		}
+	}
 }
 
 // deleteStream marks a stream deleted: appends and reads fail.

@@ -100,7 +100,9 @@ const (
 
 // Store is an eventstore.Store on KurrentDB. It is safe for concurrent use.
 type Store struct {
-	client       *esdb.Client
+	conf         *esdb.Configuration
+	mu           sync.Mutex
+	client       *esdb.Client // replaced when the client gives up (see renew)
 	maxEventSize int
 	closed       atomic.Bool
 	closeOnce    sync.Once
@@ -132,7 +134,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kurrentdb: %w", err)
 	}
-	s := &Store{client: client, maxEventSize: eventstore.MaxEventSize}
+	s := &Store{conf: conf, client: client, maxEventSize: eventstore.MaxEventSize}
 	for _, o := range opts {
 		o(s)
 	}
@@ -143,14 +145,41 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// Client returns the underlying client (for tools and tests).
-func (s *Store) Client() *esdb.Client { return s.client }
+// Client returns the current underlying client (for tools and tests).
+func (s *Store) Client() *esdb.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.client
+}
+
+// renew replaces a client that closed itself. The client gives up for good
+// when its discovery fails MaxDiscoverAttempts times in a row (every node
+// down for a while) and then answers every call with
+// ErrorCodeConnectionClosed; the store opens a new one instead, so that it
+// recovers when the cluster is back.
+func (s *Store) renew(dead *esdb.Client, err error) {
+	ce := clientError(err)
+	if ce == nil || ce.Code() != esdb.ErrorCodeConnectionClosed || s.closed.Load() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.client != dead || s.closed.Load() {
+		return
+	}
+	c, nerr := esdb.NewClient(s.conf)
+	if nerr != nil {
+		return
+	}
+	dead.Close()
+	s.client = c
+}
 
 // Close closes the client. It is idempotent.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.closed.Store(true)
-		s.client.Close()
+		s.Client().Close()
 	})
 	return nil
 }
@@ -193,9 +222,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // do runs fn, retrying transient client errors with backoff, and returns
 // its error translated.
-func (s *Store) do(ctx context.Context, op string, fn func() error) error {
+func (s *Store) do(ctx context.Context, op string, fn func(c *esdb.Client) error) error {
 	for attempt := 0; ; attempt++ {
-		err := fn()
+		c := s.Client()
+		err := fn(c)
 		if err == nil {
 			return nil
 		}
@@ -203,6 +233,7 @@ func (s *Store) do(ctx context.Context, op string, fn func() error) error {
 		if errors.As(err, &p) {
 			return p.error
 		}
+		s.renew(c, err)
 		err = translate(ctx, op, err)
 		if ctx.Err() != nil || !retryable(err) || attempt+1 >= maxAttempts {
 			return err
@@ -259,10 +290,10 @@ func (s *Store) readStream(ctx context.Context, op, stream string, opts esdb.Rea
 		return nil, err
 	}
 	var out []eventstore.Event
-	err := s.do(ctx, op, func() error {
+	err := s.do(ctx, op, func(cl *esdb.Client) error {
 		out = out[:0]
 		return scan(ctx, func(c context.Context) (*esdb.ReadStream, error) {
-			return s.client.ReadStream(c, stream, opts, count)
+			return cl.ReadStream(c, stream, opts, count)
 		}, func(r *esdb.RecordedEvent) (bool, error) {
 			e, ours, err := decode(r)
 			if err != nil {
@@ -328,13 +359,13 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 		return nil, err
 	}
 	var out []eventstore.Event
-	err := s.do(ctx, "read $all", func() error {
+	err := s.do(ctx, "read $all", func(cl *esdb.Client) error {
 		out = out[:0]
 		pos := after
 		for {
 			n := 0
 			err := scan(ctx, func(c context.Context) (*esdb.ReadStream, error) {
-				return s.client.ReadAll(c, esdb.ReadAllOptions{From: allFrom(pos)}, allPage)
+				return cl.ReadAll(c, esdb.ReadAllOptions{From: allFrom(pos)}, allPage)
 			}, func(r *esdb.RecordedEvent) (bool, error) {
 				n++
 				rp := fromESDB(r.Position)
@@ -370,13 +401,13 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 	}
 	const page = 64
 	var head eventstore.Position
-	err := s.do(ctx, "head", func() error {
+	err := s.do(ctx, "head", func(cl *esdb.Client) error {
 		head = eventstore.Position{}
 		var from esdb.AllPosition = esdb.End{}
 		for {
 			n, found := 0, false
 			err := scan(ctx, func(c context.Context) (*esdb.ReadStream, error) {
-				return s.client.ReadAll(c, esdb.ReadAllOptions{Direction: esdb.Backwards, From: from}, page)
+				return cl.ReadAll(c, esdb.ReadAllOptions{Direction: esdb.Backwards, From: from}, page)
 			}, func(r *esdb.RecordedEvent) (bool, error) {
 				n++
 				from = r.Position
@@ -502,8 +533,8 @@ func (s *Store) appendOnce(ctx context.Context, req eventstore.AppendRequest) (e
 		}
 		data[i] = d
 	}
-	err := s.do(ctx, "append to "+req.Stream, func() error {
-		_, err := s.client.AppendToStream(ctx, req.Stream, esdb.AppendToStreamOptions{ExpectedRevision: expectedRevision(headV)}, data...)
+	err := s.do(ctx, "append to "+req.Stream, func(cl *esdb.Client) error {
+		_, err := cl.AppendToStream(ctx, req.Stream, esdb.AppendToStreamOptions{ExpectedRevision: expectedRevision(headV)}, data...)
 		return err
 	})
 	if errors.Is(err, eventstore.ErrVersionConflict) {
@@ -610,11 +641,13 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position) iter.S
 func (s *Store) follow(ctx context.Context, pos *eventstore.Position, failures *int, yield func(eventstore.Event, error) bool) (done bool, err error) {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	sub, err := s.client.SubscribeToAll(sctx, esdb.SubscribeToAllOptions{
+	cl := s.Client()
+	sub, err := cl.SubscribeToAll(sctx, esdb.SubscribeToAllOptions{
 		From:   allFrom(*pos),
 		Filter: esdb.ExcludeSystemEventsFilter(),
 	})
 	if err != nil {
+		s.renew(cl, err)
 		return false, translate(ctx, "subscribe to $all", err)
 	}
 	defer sub.Close()

@@ -312,7 +312,7 @@ func TestTranslate(t *testing.T) {
 		{"NotLeader", newClientError(esdb.ErrorCodeNotLeader, nil), ErrNotLeader, true},
 		{"Unavailable", newClientError(esdb.ErrorUnavailable, st(codes.Unavailable)), ErrUnavailable, true},
 		{"Deadline", newClientError(esdb.ErrorCodeDeadlineExceeded, st(codes.DeadlineExceeded)), ErrDeadlineExceeded, true},
-		{"ConnectionClosed", newClientError(esdb.ErrorCodeConnectionClosed, errors.New("connection is closed")), eventstore.ErrClosed, false},
+		{"ConnectionClosed", newClientError(esdb.ErrorCodeConnectionClosed, errors.New("connection is closed")), ErrUnavailable, true},
 		{"Unauthenticated", newClientError(esdb.ErrorCodeUnauthenticated, st(codes.Unauthenticated)), ErrAccessDenied, false},
 		{"AccessDenied", newClientError(esdb.ErrorCodeAccessDenied, st(codes.PermissionDenied)), ErrAccessDenied, false},
 		{"UnknownWrappingUnavailable", newClientError(esdb.ErrorCodeUnknown, st(codes.Unavailable)), ErrUnavailable, true},
