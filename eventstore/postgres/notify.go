@@ -30,6 +30,32 @@ func (s *Store) startListener(cc *pgx.ConnConfig) {
 		defer close(s.listenDone)
 		_ = l.Listen(ctx) // returns only when ctx is cancelled
 	}()
+	s.notifyDone = make(chan struct{})
+	go s.notifier(ctx)
+}
+
+// notifySoon asks the notifier to send a pg_notify; requests made while one
+// is pending fold into it.
+func (s *Store) notifySoon() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// notifier sends one pg_notify per burst of committed appends, in its own
+// short transaction with synchronous_commit off. Errors are dropped: the
+// waiters' re-check covers a lost notification.
+func (s *Store) notifier(ctx context.Context) {
+	defer close(s.notifyDone)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.notify:
+		}
+		_, _ = s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, Channel)
+	}
 }
 
 type wakeHandler struct{ s *Store }

@@ -64,6 +64,27 @@ func readAll(t testing.TB, s *Store, after eventstore.Position) []eventstore.Eve
 	}
 }
 
+// waitVisible waits until the global log's head reaches pos. Any
+// transaction running elsewhere in the cluster (other tests share it) may
+// hold visibility back for a while; that is the documented delay.
+func waitVisible(t testing.TB, s *Store, pos eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		head, err := s.Head(ctx)
+		if err != nil {
+			t.Fatalf("Head: %v", err)
+		}
+		if head.Compare(pos) >= 0 {
+			return
+		}
+		if err := s.WaitAfter(ctx, head); err != nil {
+			t.Fatalf("waiting for %v to become visible (head %v): %v", pos, head, err)
+		}
+	}
+}
+
 func TestMigrateTwice(t *testing.T) {
 	url := newDB(t)
 	if err := Migrate(context.Background(), url); err != nil {
@@ -189,6 +210,9 @@ func TestConcurrentWritersReaderNeverSkips(t *testing.T) {
 
 	var seen []eventstore.Event
 	var pos eventstore.Position
+	want := writers * appends * 2
+	wctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	for finished := false; ; {
 		select {
 		case <-done:
@@ -206,11 +230,18 @@ func TestConcurrentWritersReaderNeverSkips(t *testing.T) {
 			pos = e.Position
 		}
 		seen = append(seen, evs...)
-		if finished && len(evs) == 0 {
+		if finished && len(seen) >= want {
 			break
 		}
+		if finished && len(evs) == 0 {
+			// All committed; some may still be held back by a transaction
+			// elsewhere in the cluster.
+			if err := reader.WaitAfter(wctx, pos); err != nil {
+				t.Fatalf("reader saw %d events, want %d; waiting for more: %v", len(seen), want, err)
+			}
+		}
 	}
-	if got, want := len(seen), writers*appends*2; got != want {
+	if got := len(seen); got != want {
 		t.Fatalf("reader saw %d events, want %d", got, want)
 	}
 	// Every append's last event is among those seen, and the stored log
@@ -246,6 +277,7 @@ func TestOpenTransactionDelaysReadersNeverSkips(t *testing.T) {
 	ctx := context.Background()
 	s := openStore(t, newDB(t), WithRecheckInterval(50*time.Millisecond))
 	first := appendOK(t, s, eventstore.AppendRequest{Stream: "before", Events: []eventstore.NewEvent{ev("t", 0)}})
+	waitVisible(t, s, first.Position)
 
 	tx, err := s.Pool().Begin(ctx)
 	if err != nil {
@@ -313,6 +345,7 @@ func TestOpenTransactionDelaysReadersNeverSkips(t *testing.T) {
 			t.Fatalf("subscriber did not get %s after the commit", want)
 		}
 	}
+	waitVisible(t, s, later.Position)
 	if evs := readAll(t, s, eventstore.Position{}); cmp.Diff([]string{"before", "held", "later"}, streams(evs)) != "" {
 		t.Fatalf("after commit ReadAll = %v", streams(evs))
 	}
@@ -338,6 +371,7 @@ func TestRolledBackAppendDoesNotStall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer tx.Rollback(ctx)
 	if _, ok, err := insertWith(ctx, tx, eventstore.AppendRequest{Stream: "gone", Events: []eventstore.NewEvent{ev("t", 1)}}, 0, eventstore.Hash{}); err != nil || !ok {
 		t.Fatalf("insert: ok=%v err=%v", ok, err)
 	}
@@ -362,33 +396,48 @@ func TestRolledBackAppendDoesNotStall(t *testing.T) {
 }
 
 // TestWaitAfterWakesOnNotify uses a recheck interval far longer than the
-// test so that only LISTEN/NOTIFY can wake the waiter; one append comes
-// from another store (another replica).
+// test, so that only LISTEN/NOTIFY can wake the waiter; the appends come
+// from another store (another replica). Because a transaction elsewhere in
+// the shared cluster may keep an event invisible when its notification
+// arrives (the waiter then sleeps until the next one), the other store keeps
+// appending until the waiter returns.
 func TestWaitAfterWakesOnNotify(t *testing.T) {
 	url := newDB(t)
 	s := openStore(t, url, WithRecheckInterval(time.Hour))
 	other := openStore(t, url)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- s.WaitAfter(ctx, eventstore.Position{}) }()
-	time.Sleep(50 * time.Millisecond) // let it block (not required for correctness)
-	appendOK(t, other, eventstore.AppendRequest{Stream: "x", Events: []eventstore.NewEvent{ev("t", 1)}})
-	if err := <-errc; err != nil {
-		t.Fatalf("WaitAfter: %v", err)
+	wakes := func(what string, pos eventstore.Position, before func()) {
+		t.Helper()
+		errc := make(chan error, 1)
+		go func() { errc <- s.WaitAfter(ctx, pos) }()
+		before()
+		for i := 0; ; i++ {
+			appendOK(t, other, eventstore.AppendRequest{Stream: "x", Events: []eventstore.NewEvent{ev("t", i)}})
+			select {
+			case err := <-errc:
+				if err != nil {
+					t.Fatalf("%s: WaitAfter: %v", what, err)
+				}
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
 	}
+	wakes("notify", eventstore.Position{}, func() {})
 
 	// Kill the listener's connection: it reconnects and wakes waiters.
-	head, _ := s.Head(ctx)
-	go func() { errc <- s.WaitAfter(ctx, head) }()
-	if _, err := other.Pool().Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE datname = current_database() AND query ILIKE 'listen %'`); err != nil {
+	waitVisible(t, s, eventstore.Position{})
+	head, err := s.Head(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	appendOK(t, other, eventstore.AppendRequest{Stream: "x", Events: []eventstore.NewEvent{ev("t", 2)}})
-	if err := <-errc; err != nil {
-		t.Fatalf("WaitAfter across a listener reconnect: %v", err)
-	}
+	wakes("listener reconnect", head, func() {
+		if _, err := other.Pool().Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE datname = current_database() AND query ILIKE 'listen %'`); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
 
 // TestRestoredXIDsAreRepaired simulates a logical restore (stored xids ahead
@@ -415,6 +464,7 @@ func TestRestoredXIDsAreRepaired(t *testing.T) {
 	if len(old) != 0 {
 		t.Fatalf("the moved row is above xmin before the repair: read %d events, want 0", len(old))
 	}
+	waitVisible(t, s, res.Position)
 	evs := readAll(t, s, eventstore.Position{})
 	if cmp.Diff([]string{"old", "new"}, streams(evs)) != "" {
 		t.Fatalf("ReadAll after repair = %v, want [old new]", streams(evs))
