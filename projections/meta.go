@@ -92,6 +92,9 @@ func forShare(d rmstore.Dialect) string {
 	return ""
 }
 
+// errExists: createGeneration(activate) found the projection set up already.
+var errExists = errors.New("projections: already set up")
+
 // createGeneration allocates the next generation of p, creates its tables
 // and its checkpoint row at position zero. When p has no generations row,
 // one is inserted with active = 0 (nothing to query yet) unless activate.
@@ -120,6 +123,9 @@ func createGeneration(ctx context.Context, db rmstore.DB, p Projection, activate
 		}
 	case err != nil:
 		return genState{}, err
+	case activate:
+		// Setup raced another replica, which created the first generation.
+		return genState{}, errExists
 	default:
 		if _, err := tx.Exec(ctx, `UPDATE projection_generations SET next_gen = next_gen + 1 WHERE name = $1`, p.Name()); err != nil {
 			return genState{}, err

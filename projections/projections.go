@@ -73,7 +73,8 @@ type Projection interface {
 	Name() string
 	// Version is the projection's code version. Raising it makes the
 	// Runner rebuild the projection into a new generation (while queries
-	// keep reading the old one) before it follows the log.
+	// keep reading the old one) before it follows the log; a runner with a
+	// lower version than the stored one stops with ErrNewerVersion.
 	Version() int
 	// Tables lists the logical table names (same rules as Name).
 	Tables() []string
@@ -111,6 +112,10 @@ var (
 	// ErrNotBuilt: a query asked for a projection that has no active
 	// generation yet (the runner has not set it up).
 	ErrNotBuilt = errors.New("projections: read model not built")
+	// ErrNewerVersion: the active generation was built by a newer version
+	// of the projection than this binary's (a rolling deploy); the runner
+	// leaves it alone and retries.
+	ErrNewerVersion = errors.New("projections: read model built by a newer version")
 	// ErrInvalidProjection: a name, table name or version is not allowed.
 	ErrInvalidProjection = errors.New("projections: invalid projection")
 )

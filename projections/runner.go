@@ -142,11 +142,8 @@ func (r *Runner) Setup(ctx context.Context) error {
 			return err
 		}
 		if !found {
-			if _, err := createGeneration(ctx, r.db, t.p, true); err != nil {
-				// Another replica may have created it first.
-				if _, found2, err2 := loadActive(ctx, r.db, t.p.Name()); err2 != nil || !found2 {
-					return err
-				}
+			if _, err := createGeneration(ctx, r.db, t.p, true); err != nil && !errors.Is(err, errExists) {
+				return err
 			}
 		}
 	}
@@ -270,7 +267,12 @@ func (r *Runner) prepare(ctx context.Context, t *tracked) (genState, error) {
 	if !found {
 		return genState{}, fmt.Errorf("%w: %s", ErrNotBuilt, t.p.Name())
 	}
-	if g.version != t.p.Version() {
+	if g.version > t.p.Version() {
+		// A newer release rebuilt it; this (older) replica must not rebuild
+		// it back during a rolling deploy.
+		return genState{}, fmt.Errorf("%w: %s is at version %d, this binary has %d", ErrNewerVersion, t.p.Name(), g.version, t.p.Version())
+	}
+	if g.version < t.p.Version() {
 		r.log.Info("projections: version changed; rebuilding", "projection", t.p.Name(), "from", g.version, "to", t.p.Version())
 		err := Rebuild(ctx, r.store, r.db, []Projection{t.p}, RebuildOptions{OnSwitch: r.publishLocal})
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"shenguan/eventstore"
 	"shenguan/projections"
 	"shenguan/projections/rmstore"
@@ -174,6 +176,26 @@ func TestFollowWaitForAndBroker(t *testing.T) {
 			if st := stats[0]; !st.Leader || st.Applied != 5 || st.Behind {
 				t.Errorf("stats = %+v, want leader, 5 applied, not behind", st)
 			}
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(r.Collector())
+			mfs, err := reg.Gather()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]float64{}
+			for _, mf := range mfs {
+				for _, m := range mf.GetMetric() {
+					got[mf.GetName()] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+				}
+			}
+			want := map[string]float64{"shenguan_projection_lag_seconds": 0, "shenguan_projection_behind": 0,
+				"shenguan_projection_events_applied_total": 5, "shenguan_projection_leader": 1,
+				"shenguan_projection_generation": 1, "shenguan_projection_stats_up": 1}
+			for name, v := range want {
+				if g, ok := got[name]; !ok || g != v {
+					t.Errorf("metric %s = %v (present %v), want %v", name, g, ok, v)
+				}
+			}
 		})
 	}
 }
@@ -314,6 +336,11 @@ func TestVersionChangeRebuilds(t *testing.T) {
 			}
 			if stats[0].Generation != 2 {
 				t.Errorf("generation = %d, want 2", stats[0].Generation)
+			}
+			// An older binary does not rebuild it back.
+			old := newRunner(t, s, db, projections.Options{}, newCounter())
+			if err := old.RunToEnd(ctx); !errors.Is(err, projections.ErrNewerVersion) {
+				t.Errorf("older runner: err = %v, want ErrNewerVersion", err)
 			}
 		})
 	}
