@@ -6,6 +6,7 @@ import (
 
 	"shenguan/domain"
 	"shenguan/eventstore"
+	"shenguan/graph/service"
 	"shenguan/projections"
 	"shenguan/projections/rmstore"
 )
@@ -36,6 +37,10 @@ type Resolver struct {
 	Catalog *projections.Catalog
 	Broker  *projections.Broker
 	Events  eventstore.Store
+
+	// Write side: the command service (graph/service) the mutations call;
+	// they answer UNAVAILABLE when it is nil.
+	Service *service.Service
 }
 
 // Info describes the running service.

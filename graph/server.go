@@ -113,6 +113,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	srv.SetErrorPresenter(errorPresenter(log))
 	srv.SetRecoverFunc(recoverFunc(log))
 	srv.AroundFields(requireIdentity)
+	srv.AroundOperations(cfg.Resolver.withLoaders)
 	h.GraphQL = srv
 
 	gql := cfg.Verifier.Middleware(h.trackWebsockets(m, srv))
@@ -218,7 +219,7 @@ func withRequestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), id)))
+		next.ServeHTTP(w, r.WithContext(withOrigin(WithRequestID(r.Context(), id), r)))
 	})
 }
 

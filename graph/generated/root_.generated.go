@@ -62,6 +62,14 @@ type ComplexityRoot struct {
 		Unit  func(childComplexity int) int
 	}
 
+	AssessmentPayload struct {
+		Duplicate     func(childComplexity int) int
+		Finalised     func(childComplexity int) int
+		Position      func(childComplexity int) int
+		RubricVersion func(childComplexity int) int
+		Year          func(childComplexity int) int
+	}
+
 	Attendee struct {
 		Name func(childComplexity int) int
 		Unit func(childComplexity int) int
@@ -71,6 +79,12 @@ type ComplexityRoot struct {
 		Date        func(childComplexity int) int
 		Provisional func(childComplexity int) int
 		Working     func(childComplexity int) int
+	}
+
+	CalendarPayload struct {
+		Day       func(childComplexity int) int
+		Duplicate func(childComplexity int) int
+		Position  func(childComplexity int) int
 	}
 
 	Case struct {
@@ -111,6 +125,12 @@ type ComplexityRoot struct {
 		Node func(childComplexity int) int
 	}
 
+	CasePayload struct {
+		Case      func(childComplexity int) int
+		Duplicate func(childComplexity int) int
+		Position  func(childComplexity int) int
+	}
+
 	CaseUnit struct {
 		Addressed   func(childComplexity int) int
 		AddressedAt func(childComplexity int) int
@@ -142,6 +162,12 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	ConsultationPayload struct {
+		Consultation func(childComplexity int) int
+		Duplicate    func(childComplexity int) int
+		Position     func(childComplexity int) int
 	}
 
 	ConsultationRecord struct {
@@ -196,6 +222,29 @@ type ComplexityRoot struct {
 		SubjectName func(childComplexity int) int
 	}
 
+	CreditRecordPayload struct {
+		CreditRecord func(childComplexity int) int
+		Duplicate    func(childComplexity int) int
+		Position     func(childComplexity int) int
+	}
+
+	DeadlinePolicy struct {
+		CoordinatorVacancyDays  func(childComplexity int) int
+		FeedbackDays            func(childComplexity int) int
+		JointInspectionDays     func(childComplexity int) int
+		PromptLeadDays          func(childComplexity int) int
+		PushDays                func(childComplexity int) int
+		ReceiptDays             func(childComplexity int) int
+		ResolutionDefaultDays   func(childComplexity int) int
+		ReturnReRouteDays       func(childComplexity int) int
+		RevocationAnswerDays    func(childComplexity int) int
+		SealedDocumentDays      func(childComplexity int) int
+		SummaryDueDaysAfterHalf func(childComplexity int) int
+		VerificationStartDays   func(childComplexity int) int
+		Version                 func(childComplexity int) int
+		YellowPercent           func(childComplexity int) int
+	}
+
 	Deduction struct {
 		FindingID func(childComplexity int) int
 		Part      func(childComplexity int) int
@@ -248,6 +297,12 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	FindingPayload struct {
+		Duplicate func(childComplexity int) int
+		Finding   func(childComplexity int) int
+		Position  func(childComplexity int) int
 	}
 
 	FrozenScorecard struct {
@@ -311,8 +366,60 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	MatterPayload struct {
+		Duplicate func(childComplexity int) int
+		Matter    func(childComplexity int) int
+		Position  func(childComplexity int) int
+	}
+
 	Mutation struct {
-		Ping func(childComplexity int) int
+		AddProblemProgress          func(childComplexity int, input model.AddProblemProgressInput) int
+		AddSection                  func(childComplexity int, input model.AddSectionInput) int
+		AdjustCalendar              func(childComplexity int, input model.AdjustCalendarInput) int
+		AmendMatter                 func(childComplexity int, input model.AmendMatterInput) int
+		AmendUnit                   func(childComplexity int, input model.AmendUnitInput) int
+		AppointCoordinator          func(childComplexity int, input model.AppointCoordinatorInput) int
+		ChangePolicy                func(childComplexity int, input model.ChangePolicyInput) int
+		CloseCase                   func(childComplexity int, input model.CloseCaseInput) int
+		CommitSampling              func(childComplexity int, input model.CommitSamplingInput) int
+		CompleteJointInspection     func(childComplexity int, input model.CompleteJointInspectionInput) int
+		CompleteVerification        func(childComplexity int, input model.CompleteVerificationInput) int
+		ConductHalfYearInspection   func(childComplexity int, input model.ConductHalfYearInspectionInput) int
+		ConfirmRectification        func(childComplexity int, input model.ConfirmRectificationInput) int
+		CorrectPush                 func(childComplexity int, input model.CorrectPushInput) int
+		DecideRevocation            func(childComplexity int, input model.DecideRevocationInput) int
+		DeclineRevocation           func(childComplexity int, input model.DeclineRevocationInput) int
+		DefineMatter                func(childComplexity int, input model.DefineMatterInput) int
+		DisputeReturn               func(childComplexity int, input model.DisputeReturnInput) int
+		EscalateProblem             func(childComplexity int, input model.EscalateProblemInput) int
+		FinaliseYear                func(childComplexity int, input model.FinaliseYearInput) int
+		ImposePenalty               func(childComplexity int, input model.ImposePenaltyInput) int
+		IssueNoticeLetter           func(childComplexity int, input model.IssueNoticeLetterInput) int
+		OrderRectification          func(childComplexity int, input model.OrderRectificationInput) int
+		OrganiseJointInspection     func(childComplexity int, input model.OrganiseJointInspectionInput) int
+		Ping                        func(childComplexity int) int
+		PublishRubric               func(childComplexity int, input model.PublishRubricInput) int
+		PushApproval                func(childComplexity int, input model.PushApprovalInput) int
+		RaiseProblem                func(childComplexity int, input model.RaiseProblemInput) int
+		ReRoute                     func(childComplexity int, input model.ReRouteInput) int
+		ReceivePush                 func(childComplexity int, input model.ReceivePushInput) int
+		RecordConsultation          func(childComplexity int, input model.RecordConsultationInput) int
+		RecordFinding               func(childComplexity int, input model.RecordFindingInput) int
+		RecordSealedDocument        func(childComplexity int, input model.RecordSealedDocumentInput) int
+		RecordViolation             func(childComplexity int, input model.RecordViolationInput) int
+		RegisterUnit                func(childComplexity int, input model.RegisterUnitInput) int
+		RelieveCoordinator          func(childComplexity int, input model.RelieveCoordinatorInput) int
+		RepairCreditEntry           func(childComplexity int, input model.RepairCreditEntryInput) int
+		ReportResolutionImplemented func(childComplexity int, input model.ReportResolutionImplementedInput) int
+		RequestRevocation           func(childComplexity int, input model.RequestRevocationInput) int
+		ResolveProblem              func(childComplexity int, input model.ResolveProblemInput) int
+		ResolveReturnDispute        func(childComplexity int, input model.ResolveReturnDisputeInput) int
+		RetireMatter                func(childComplexity int, input model.RetireMatterInput) int
+		ReturnPush                  func(childComplexity int, input model.ReturnPushInput) int
+		RevealSampling              func(childComplexity int, input model.RevealSamplingInput) int
+		StartVerification           func(childComplexity int, input model.StartVerificationInput) int
+		SubmitFeedback              func(childComplexity int, input model.SubmitFeedbackInput) int
+		SubmitSummary               func(childComplexity int, input model.SubmitSummaryInput) int
 	}
 
 	NoticeLetter struct {
@@ -385,6 +492,13 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	PolicyPayload struct {
+		Duplicate     func(childComplexity int) int
+		EffectiveFrom func(childComplexity int) int
+		Policy        func(childComplexity int) int
+		Position      func(childComplexity int) int
+	}
+
 	Problem struct {
 		Description    func(childComplexity int) int
 		ID             func(childComplexity int) int
@@ -408,6 +522,12 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	ProblemPayload struct {
+		Duplicate func(childComplexity int) int
+		Position  func(childComplexity int) int
+		Problem   func(childComplexity int) int
 	}
 
 	ProblemProgress struct {
@@ -450,11 +570,27 @@ type ComplexityRoot struct {
 		Samplings        func(childComplexity int, year *int, first *int, after *string) int
 		Scorecard        func(childComplexity int, unit string, year int) int
 		Scorecards       func(childComplexity int, year int, first *int, after *string) int
+		SecurityLog      func(childComplexity int, first *int, after *string) int
 		ServerInfo       func(childComplexity int) int
 		Summaries        func(childComplexity int, unit *string, year *int, half *summary.Half, first *int, after *string) int
 		Unit             func(childComplexity int, id string) int
 		Units            func(childComplexity int, kind *directory.Kind, first *int, after *string) int
 		WorkingDays      func(childComplexity int, from time.Time, to time.Time) int
+	}
+
+	Refusal struct {
+		Actor        func(childComplexity int) int
+		At           func(childComplexity int) int
+		Code         func(childComplexity int) int
+		Command      func(childComplexity int) int
+		CommandID    func(childComplexity int) int
+		ForwardedFor func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Message      func(childComplexity int) int
+		Operation    func(childComplexity int) int
+		RemoteAddr   func(childComplexity int) int
+		RequestID    func(childComplexity int) int
+		Target       func(childComplexity int) int
 	}
 
 	Resolution struct {
@@ -505,6 +641,12 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	SamplingPayload struct {
+		Duplicate func(childComplexity int) int
+		Position  func(childComplexity int) int
+		Sampling  func(childComplexity int) int
 	}
 
 	ScoreCounters struct {
@@ -590,6 +732,13 @@ type ComplexityRoot struct {
 		Side func(childComplexity int) int
 	}
 
+	SecurityLogConnection struct {
+		EndCursor   func(childComplexity int) int
+		HasNextPage func(childComplexity int) int
+		Nodes       func(childComplexity int) int
+		TotalCount  func(childComplexity int) int
+	}
+
 	ServerInfo struct {
 		Name      func(childComplexity int) int
 		Now       func(childComplexity int) int
@@ -623,6 +772,12 @@ type ComplexityRoot struct {
 		TotalCount func(childComplexity int) int
 	}
 
+	SummaryPayload struct {
+		Duplicate func(childComplexity int) int
+		Position  func(childComplexity int) int
+		Summary   func(childComplexity int) int
+	}
+
 	Tally struct {
 		Due     func(childComplexity int) int
 		Late    func(childComplexity int) int
@@ -642,6 +797,12 @@ type ComplexityRoot struct {
 		Nodes      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
 		TotalCount func(childComplexity int) int
+	}
+
+	UnitPayload struct {
+		Duplicate func(childComplexity int) int
+		Position  func(childComplexity int) int
+		Unit      func(childComplexity int) int
 	}
 
 	Warning struct {
@@ -695,6 +856,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Actor.Unit(childComplexity), true
 
+	case "AssessmentPayload.duplicate":
+		if e.ComplexityRoot.AssessmentPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentPayload.Duplicate(childComplexity), true
+	case "AssessmentPayload.finalised":
+		if e.ComplexityRoot.AssessmentPayload.Finalised == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentPayload.Finalised(childComplexity), true
+	case "AssessmentPayload.position":
+		if e.ComplexityRoot.AssessmentPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentPayload.Position(childComplexity), true
+	case "AssessmentPayload.rubricVersion":
+		if e.ComplexityRoot.AssessmentPayload.RubricVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentPayload.RubricVersion(childComplexity), true
+	case "AssessmentPayload.year":
+		if e.ComplexityRoot.AssessmentPayload.Year == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AssessmentPayload.Year(childComplexity), true
+
 	case "Attendee.name":
 		if e.ComplexityRoot.Attendee.Name == nil {
 			break
@@ -726,6 +918,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CalendarDay.Working(childComplexity), true
+
+	case "CalendarPayload.day":
+		if e.ComplexityRoot.CalendarPayload.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarPayload.Day(childComplexity), true
+	case "CalendarPayload.duplicate":
+		if e.ComplexityRoot.CalendarPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarPayload.Duplicate(childComplexity), true
+	case "CalendarPayload.position":
+		if e.ComplexityRoot.CalendarPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CalendarPayload.Position(childComplexity), true
 
 	case "Case.approvingUnit":
 		if e.ComplexityRoot.Case.ApprovingUnit == nil {
@@ -904,6 +1115,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CaseEdge.Node(childComplexity), true
 
+	case "CasePayload.case":
+		if e.ComplexityRoot.CasePayload.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CasePayload.Case(childComplexity), true
+	case "CasePayload.duplicate":
+		if e.ComplexityRoot.CasePayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CasePayload.Duplicate(childComplexity), true
+	case "CasePayload.position":
+		if e.ComplexityRoot.CasePayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CasePayload.Position(childComplexity), true
+
 	case "CaseUnit.addressed":
 		if e.ComplexityRoot.CaseUnit.Addressed == nil {
 			break
@@ -1050,6 +1280,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ConsultationConnection.TotalCount(childComplexity), true
+
+	case "ConsultationPayload.consultation":
+		if e.ComplexityRoot.ConsultationPayload.Consultation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationPayload.Consultation(childComplexity), true
+	case "ConsultationPayload.duplicate":
+		if e.ComplexityRoot.ConsultationPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationPayload.Duplicate(childComplexity), true
+	case "ConsultationPayload.position":
+		if e.ComplexityRoot.ConsultationPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsultationPayload.Position(childComplexity), true
 
 	case "ConsultationRecord.informationExchange":
 		if e.ComplexityRoot.ConsultationRecord.InformationExchange == nil {
@@ -1277,6 +1526,110 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditRecord.SubjectName(childComplexity), true
+
+	case "CreditRecordPayload.creditRecord":
+		if e.ComplexityRoot.CreditRecordPayload.CreditRecord == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecordPayload.CreditRecord(childComplexity), true
+	case "CreditRecordPayload.duplicate":
+		if e.ComplexityRoot.CreditRecordPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecordPayload.Duplicate(childComplexity), true
+	case "CreditRecordPayload.position":
+		if e.ComplexityRoot.CreditRecordPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRecordPayload.Position(childComplexity), true
+
+	case "DeadlinePolicy.coordinatorVacancyDays":
+		if e.ComplexityRoot.DeadlinePolicy.CoordinatorVacancyDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.CoordinatorVacancyDays(childComplexity), true
+	case "DeadlinePolicy.feedbackDays":
+		if e.ComplexityRoot.DeadlinePolicy.FeedbackDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.FeedbackDays(childComplexity), true
+	case "DeadlinePolicy.jointInspectionDays":
+		if e.ComplexityRoot.DeadlinePolicy.JointInspectionDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.JointInspectionDays(childComplexity), true
+	case "DeadlinePolicy.promptLeadDays":
+		if e.ComplexityRoot.DeadlinePolicy.PromptLeadDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.PromptLeadDays(childComplexity), true
+	case "DeadlinePolicy.pushDays":
+		if e.ComplexityRoot.DeadlinePolicy.PushDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.PushDays(childComplexity), true
+	case "DeadlinePolicy.receiptDays":
+		if e.ComplexityRoot.DeadlinePolicy.ReceiptDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.ReceiptDays(childComplexity), true
+	case "DeadlinePolicy.resolutionDefaultDays":
+		if e.ComplexityRoot.DeadlinePolicy.ResolutionDefaultDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.ResolutionDefaultDays(childComplexity), true
+	case "DeadlinePolicy.returnReRouteDays":
+		if e.ComplexityRoot.DeadlinePolicy.ReturnReRouteDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.ReturnReRouteDays(childComplexity), true
+	case "DeadlinePolicy.revocationAnswerDays":
+		if e.ComplexityRoot.DeadlinePolicy.RevocationAnswerDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.RevocationAnswerDays(childComplexity), true
+	case "DeadlinePolicy.sealedDocumentDays":
+		if e.ComplexityRoot.DeadlinePolicy.SealedDocumentDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.SealedDocumentDays(childComplexity), true
+	case "DeadlinePolicy.summaryDueDaysAfterHalf":
+		if e.ComplexityRoot.DeadlinePolicy.SummaryDueDaysAfterHalf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.SummaryDueDaysAfterHalf(childComplexity), true
+	case "DeadlinePolicy.verificationStartDays":
+		if e.ComplexityRoot.DeadlinePolicy.VerificationStartDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.VerificationStartDays(childComplexity), true
+	case "DeadlinePolicy.version":
+		if e.ComplexityRoot.DeadlinePolicy.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.Version(childComplexity), true
+	case "DeadlinePolicy.yellowPercent":
+		if e.ComplexityRoot.DeadlinePolicy.YellowPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeadlinePolicy.YellowPercent(childComplexity), true
 
 	case "Deduction.findingId":
 		if e.ComplexityRoot.Deduction.FindingID == nil {
@@ -1517,6 +1870,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FindingConnection.TotalCount(childComplexity), true
 
+	case "FindingPayload.duplicate":
+		if e.ComplexityRoot.FindingPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingPayload.Duplicate(childComplexity), true
+	case "FindingPayload.finding":
+		if e.ComplexityRoot.FindingPayload.Finding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingPayload.Finding(childComplexity), true
+	case "FindingPayload.position":
+		if e.ComplexityRoot.FindingPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FindingPayload.Position(childComplexity), true
+
 	case "FrozenScorecard.deductions":
 		if e.ComplexityRoot.FrozenScorecard.Deductions == nil {
 			break
@@ -1747,12 +2119,537 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MatterConnection.TotalCount(childComplexity), true
 
+	case "MatterPayload.duplicate":
+		if e.ComplexityRoot.MatterPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatterPayload.Duplicate(childComplexity), true
+	case "MatterPayload.matter":
+		if e.ComplexityRoot.MatterPayload.Matter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatterPayload.Matter(childComplexity), true
+	case "MatterPayload.position":
+		if e.ComplexityRoot.MatterPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MatterPayload.Position(childComplexity), true
+
+	case "Mutation.addProblemProgress":
+		if e.ComplexityRoot.Mutation.AddProblemProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addProblemProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddProblemProgress(childComplexity, args["input"].(model.AddProblemProgressInput)), true
+	case "Mutation.addSection":
+		if e.ComplexityRoot.Mutation.AddSection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_addSection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AddSection(childComplexity, args["input"].(model.AddSectionInput)), true
+	case "Mutation.adjustCalendar":
+		if e.ComplexityRoot.Mutation.AdjustCalendar == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustCalendar_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustCalendar(childComplexity, args["input"].(model.AdjustCalendarInput)), true
+	case "Mutation.amendMatter":
+		if e.ComplexityRoot.Mutation.AmendMatter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_amendMatter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AmendMatter(childComplexity, args["input"].(model.AmendMatterInput)), true
+	case "Mutation.amendUnit":
+		if e.ComplexityRoot.Mutation.AmendUnit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_amendUnit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AmendUnit(childComplexity, args["input"].(model.AmendUnitInput)), true
+	case "Mutation.appointCoordinator":
+		if e.ComplexityRoot.Mutation.AppointCoordinator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_appointCoordinator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AppointCoordinator(childComplexity, args["input"].(model.AppointCoordinatorInput)), true
+	case "Mutation.changePolicy":
+		if e.ComplexityRoot.Mutation.ChangePolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePolicy(childComplexity, args["input"].(model.ChangePolicyInput)), true
+	case "Mutation.closeCase":
+		if e.ComplexityRoot.Mutation.CloseCase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseCase(childComplexity, args["input"].(model.CloseCaseInput)), true
+	case "Mutation.commitSampling":
+		if e.ComplexityRoot.Mutation.CommitSampling == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_commitSampling_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CommitSampling(childComplexity, args["input"].(model.CommitSamplingInput)), true
+	case "Mutation.completeJointInspection":
+		if e.ComplexityRoot.Mutation.CompleteJointInspection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeJointInspection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteJointInspection(childComplexity, args["input"].(model.CompleteJointInspectionInput)), true
+	case "Mutation.completeVerification":
+		if e.ComplexityRoot.Mutation.CompleteVerification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeVerification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteVerification(childComplexity, args["input"].(model.CompleteVerificationInput)), true
+	case "Mutation.conductHalfYearInspection":
+		if e.ComplexityRoot.Mutation.ConductHalfYearInspection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_conductHalfYearInspection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConductHalfYearInspection(childComplexity, args["input"].(model.ConductHalfYearInspectionInput)), true
+	case "Mutation.confirmRectification":
+		if e.ComplexityRoot.Mutation.ConfirmRectification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmRectification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmRectification(childComplexity, args["input"].(model.ConfirmRectificationInput)), true
+	case "Mutation.correctPush":
+		if e.ComplexityRoot.Mutation.CorrectPush == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_correctPush_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CorrectPush(childComplexity, args["input"].(model.CorrectPushInput)), true
+	case "Mutation.decideRevocation":
+		if e.ComplexityRoot.Mutation.DecideRevocation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideRevocation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideRevocation(childComplexity, args["input"].(model.DecideRevocationInput)), true
+	case "Mutation.declineRevocation":
+		if e.ComplexityRoot.Mutation.DeclineRevocation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineRevocation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineRevocation(childComplexity, args["input"].(model.DeclineRevocationInput)), true
+	case "Mutation.defineMatter":
+		if e.ComplexityRoot.Mutation.DefineMatter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_defineMatter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DefineMatter(childComplexity, args["input"].(model.DefineMatterInput)), true
+	case "Mutation.disputeReturn":
+		if e.ComplexityRoot.Mutation.DisputeReturn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_disputeReturn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DisputeReturn(childComplexity, args["input"].(model.DisputeReturnInput)), true
+	case "Mutation.escalateProblem":
+		if e.ComplexityRoot.Mutation.EscalateProblem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_escalateProblem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EscalateProblem(childComplexity, args["input"].(model.EscalateProblemInput)), true
+	case "Mutation.finaliseYear":
+		if e.ComplexityRoot.Mutation.FinaliseYear == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_finaliseYear_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FinaliseYear(childComplexity, args["input"].(model.FinaliseYearInput)), true
+	case "Mutation.imposePenalty":
+		if e.ComplexityRoot.Mutation.ImposePenalty == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_imposePenalty_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ImposePenalty(childComplexity, args["input"].(model.ImposePenaltyInput)), true
+	case "Mutation.issueNoticeLetter":
+		if e.ComplexityRoot.Mutation.IssueNoticeLetter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_issueNoticeLetter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.IssueNoticeLetter(childComplexity, args["input"].(model.IssueNoticeLetterInput)), true
+	case "Mutation.orderRectification":
+		if e.ComplexityRoot.Mutation.OrderRectification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_orderRectification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OrderRectification(childComplexity, args["input"].(model.OrderRectificationInput)), true
+	case "Mutation.organiseJointInspection":
+		if e.ComplexityRoot.Mutation.OrganiseJointInspection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_organiseJointInspection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OrganiseJointInspection(childComplexity, args["input"].(model.OrganiseJointInspectionInput)), true
 	case "Mutation.ping":
 		if e.ComplexityRoot.Mutation.Ping == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Mutation.Ping(childComplexity), true
+	case "Mutation.publishRubric":
+		if e.ComplexityRoot.Mutation.PublishRubric == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishRubric_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishRubric(childComplexity, args["input"].(model.PublishRubricInput)), true
+	case "Mutation.pushApproval":
+		if e.ComplexityRoot.Mutation.PushApproval == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pushApproval_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PushApproval(childComplexity, args["input"].(model.PushApprovalInput)), true
+	case "Mutation.raiseProblem":
+		if e.ComplexityRoot.Mutation.RaiseProblem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_raiseProblem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RaiseProblem(childComplexity, args["input"].(model.RaiseProblemInput)), true
+	case "Mutation.reRoute":
+		if e.ComplexityRoot.Mutation.ReRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReRoute(childComplexity, args["input"].(model.ReRouteInput)), true
+	case "Mutation.receivePush":
+		if e.ComplexityRoot.Mutation.ReceivePush == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_receivePush_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReceivePush(childComplexity, args["input"].(model.ReceivePushInput)), true
+	case "Mutation.recordConsultation":
+		if e.ComplexityRoot.Mutation.RecordConsultation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordConsultation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordConsultation(childComplexity, args["input"].(model.RecordConsultationInput)), true
+	case "Mutation.recordFinding":
+		if e.ComplexityRoot.Mutation.RecordFinding == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordFinding_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordFinding(childComplexity, args["input"].(model.RecordFindingInput)), true
+	case "Mutation.recordSealedDocument":
+		if e.ComplexityRoot.Mutation.RecordSealedDocument == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordSealedDocument_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordSealedDocument(childComplexity, args["input"].(model.RecordSealedDocumentInput)), true
+	case "Mutation.recordViolation":
+		if e.ComplexityRoot.Mutation.RecordViolation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordViolation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordViolation(childComplexity, args["input"].(model.RecordViolationInput)), true
+	case "Mutation.registerUnit":
+		if e.ComplexityRoot.Mutation.RegisterUnit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerUnit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterUnit(childComplexity, args["input"].(model.RegisterUnitInput)), true
+	case "Mutation.relieveCoordinator":
+		if e.ComplexityRoot.Mutation.RelieveCoordinator == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_relieveCoordinator_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RelieveCoordinator(childComplexity, args["input"].(model.RelieveCoordinatorInput)), true
+	case "Mutation.repairCreditEntry":
+		if e.ComplexityRoot.Mutation.RepairCreditEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_repairCreditEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RepairCreditEntry(childComplexity, args["input"].(model.RepairCreditEntryInput)), true
+	case "Mutation.reportResolutionImplemented":
+		if e.ComplexityRoot.Mutation.ReportResolutionImplemented == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportResolutionImplemented_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportResolutionImplemented(childComplexity, args["input"].(model.ReportResolutionImplementedInput)), true
+	case "Mutation.requestRevocation":
+		if e.ComplexityRoot.Mutation.RequestRevocation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestRevocation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestRevocation(childComplexity, args["input"].(model.RequestRevocationInput)), true
+	case "Mutation.resolveProblem":
+		if e.ComplexityRoot.Mutation.ResolveProblem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveProblem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveProblem(childComplexity, args["input"].(model.ResolveProblemInput)), true
+	case "Mutation.resolveReturnDispute":
+		if e.ComplexityRoot.Mutation.ResolveReturnDispute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resolveReturnDispute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResolveReturnDispute(childComplexity, args["input"].(model.ResolveReturnDisputeInput)), true
+	case "Mutation.retireMatter":
+		if e.ComplexityRoot.Mutation.RetireMatter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retireMatter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetireMatter(childComplexity, args["input"].(model.RetireMatterInput)), true
+	case "Mutation.returnPush":
+		if e.ComplexityRoot.Mutation.ReturnPush == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnPush_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnPush(childComplexity, args["input"].(model.ReturnPushInput)), true
+	case "Mutation.revealSampling":
+		if e.ComplexityRoot.Mutation.RevealSampling == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revealSampling_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevealSampling(childComplexity, args["input"].(model.RevealSamplingInput)), true
+	case "Mutation.startVerification":
+		if e.ComplexityRoot.Mutation.StartVerification == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startVerification_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartVerification(childComplexity, args["input"].(model.StartVerificationInput)), true
+	case "Mutation.submitFeedback":
+		if e.ComplexityRoot.Mutation.SubmitFeedback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitFeedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitFeedback(childComplexity, args["input"].(model.SubmitFeedbackInput)), true
+	case "Mutation.submitSummary":
+		if e.ComplexityRoot.Mutation.SubmitSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitSummary(childComplexity, args["input"].(model.SubmitSummaryInput)), true
 
 	case "NoticeLetter.at":
 		if e.ComplexityRoot.NoticeLetter.At == nil {
@@ -2021,6 +2918,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "PolicyPayload.duplicate":
+		if e.ComplexityRoot.PolicyPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyPayload.Duplicate(childComplexity), true
+	case "PolicyPayload.effectiveFrom":
+		if e.ComplexityRoot.PolicyPayload.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyPayload.EffectiveFrom(childComplexity), true
+	case "PolicyPayload.policy":
+		if e.ComplexityRoot.PolicyPayload.Policy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyPayload.Policy(childComplexity), true
+	case "PolicyPayload.position":
+		if e.ComplexityRoot.PolicyPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PolicyPayload.Position(childComplexity), true
+
 	case "Problem.description":
 		if e.ComplexityRoot.Problem.Description == nil {
 			break
@@ -2136,6 +3058,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ProblemConnection.TotalCount(childComplexity), true
+
+	case "ProblemPayload.duplicate":
+		if e.ComplexityRoot.ProblemPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemPayload.Duplicate(childComplexity), true
+	case "ProblemPayload.position":
+		if e.ComplexityRoot.ProblemPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemPayload.Position(childComplexity), true
+	case "ProblemPayload.problem":
+		if e.ComplexityRoot.ProblemPayload.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProblemPayload.Problem(childComplexity), true
 
 	case "ProblemProgress.at":
 		if e.ComplexityRoot.ProblemProgress.At == nil {
@@ -2453,6 +3394,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Scorecards(childComplexity, args["year"].(int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.securityLog":
+		if e.ComplexityRoot.Query.SecurityLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_securityLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SecurityLog(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.serverInfo":
 		if e.ComplexityRoot.Query.ServerInfo == nil {
 			break
@@ -2503,6 +3455,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkingDays(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+
+	case "Refusal.actor":
+		if e.ComplexityRoot.Refusal.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.Actor(childComplexity), true
+	case "Refusal.at":
+		if e.ComplexityRoot.Refusal.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.At(childComplexity), true
+	case "Refusal.code":
+		if e.ComplexityRoot.Refusal.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.Code(childComplexity), true
+	case "Refusal.command":
+		if e.ComplexityRoot.Refusal.Command == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.Command(childComplexity), true
+	case "Refusal.commandId":
+		if e.ComplexityRoot.Refusal.CommandID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.CommandID(childComplexity), true
+	case "Refusal.forwardedFor":
+		if e.ComplexityRoot.Refusal.ForwardedFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.ForwardedFor(childComplexity), true
+	case "Refusal.id":
+		if e.ComplexityRoot.Refusal.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.ID(childComplexity), true
+	case "Refusal.message":
+		if e.ComplexityRoot.Refusal.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.Message(childComplexity), true
+	case "Refusal.operation":
+		if e.ComplexityRoot.Refusal.Operation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.Operation(childComplexity), true
+	case "Refusal.remoteAddr":
+		if e.ComplexityRoot.Refusal.RemoteAddr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.RemoteAddr(childComplexity), true
+	case "Refusal.requestId":
+		if e.ComplexityRoot.Refusal.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.RequestID(childComplexity), true
+	case "Refusal.target":
+		if e.ComplexityRoot.Refusal.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Refusal.Target(childComplexity), true
 
 	case "Resolution.consultationId":
 		if e.ComplexityRoot.Resolution.ConsultationID == nil {
@@ -2718,6 +3743,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SamplingConnection.TotalCount(childComplexity), true
+
+	case "SamplingPayload.duplicate":
+		if e.ComplexityRoot.SamplingPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SamplingPayload.Duplicate(childComplexity), true
+	case "SamplingPayload.position":
+		if e.ComplexityRoot.SamplingPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SamplingPayload.Position(childComplexity), true
+	case "SamplingPayload.sampling":
+		if e.ComplexityRoot.SamplingPayload.Sampling == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SamplingPayload.Sampling(childComplexity), true
 
 	case "ScoreCounters.coordinatorVacancies":
 		if e.ComplexityRoot.ScoreCounters.CoordinatorVacancies == nil {
@@ -3081,6 +4125,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Section.Side(childComplexity), true
 
+	case "SecurityLogConnection.endCursor":
+		if e.ComplexityRoot.SecurityLogConnection.EndCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityLogConnection.EndCursor(childComplexity), true
+	case "SecurityLogConnection.hasNextPage":
+		if e.ComplexityRoot.SecurityLogConnection.HasNextPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityLogConnection.HasNextPage(childComplexity), true
+	case "SecurityLogConnection.nodes":
+		if e.ComplexityRoot.SecurityLogConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityLogConnection.Nodes(childComplexity), true
+	case "SecurityLogConnection.totalCount":
+		if e.ComplexityRoot.SecurityLogConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SecurityLogConnection.TotalCount(childComplexity), true
+
 	case "ServerInfo.name":
 		if e.ComplexityRoot.ServerInfo.Name == nil {
 			break
@@ -3231,6 +4300,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SummaryConnection.TotalCount(childComplexity), true
 
+	case "SummaryPayload.duplicate":
+		if e.ComplexityRoot.SummaryPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryPayload.Duplicate(childComplexity), true
+	case "SummaryPayload.position":
+		if e.ComplexityRoot.SummaryPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryPayload.Position(childComplexity), true
+	case "SummaryPayload.summary":
+		if e.ComplexityRoot.SummaryPayload.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SummaryPayload.Summary(childComplexity), true
+
 	case "Tally.due":
 		if e.ComplexityRoot.Tally.Due == nil {
 			break
@@ -3306,6 +4394,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnitConnection.TotalCount(childComplexity), true
 
+	case "UnitPayload.duplicate":
+		if e.ComplexityRoot.UnitPayload.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitPayload.Duplicate(childComplexity), true
+	case "UnitPayload.position":
+		if e.ComplexityRoot.UnitPayload.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitPayload.Position(childComplexity), true
+	case "UnitPayload.unit":
+		if e.ComplexityRoot.UnitPayload.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnitPayload.Unit(childComplexity), true
+
 	case "Warning.at":
 		if e.ComplexityRoot.Warning.At == nil {
 			break
@@ -3347,8 +4454,62 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
+			graphql.NewInputUnmarshaler("AddProblemProgressInput", ec.unmarshalInputAddProblemProgressInput),
+			graphql.NewInputUnmarshaler("AddSectionInput", ec.unmarshalInputAddSectionInput),
+			graphql.NewInputUnmarshaler("AdjustCalendarInput", ec.unmarshalInputAdjustCalendarInput),
+			graphql.NewInputUnmarshaler("AmendMatterInput", ec.unmarshalInputAmendMatterInput),
+			graphql.NewInputUnmarshaler("AmendUnitInput", ec.unmarshalInputAmendUnitInput),
+			graphql.NewInputUnmarshaler("AppointCoordinatorInput", ec.unmarshalInputAppointCoordinatorInput),
+			graphql.NewInputUnmarshaler("AttendeeInput", ec.unmarshalInputAttendeeInput),
 			graphql.NewInputUnmarshaler("CaseFilter", ec.unmarshalInputCaseFilter),
+			graphql.NewInputUnmarshaler("ChangePolicyInput", ec.unmarshalInputChangePolicyInput),
+			graphql.NewInputUnmarshaler("CloseCaseInput", ec.unmarshalInputCloseCaseInput),
+			graphql.NewInputUnmarshaler("CommitSamplingInput", ec.unmarshalInputCommitSamplingInput),
+			graphql.NewInputUnmarshaler("CompleteJointInspectionInput", ec.unmarshalInputCompleteJointInspectionInput),
+			graphql.NewInputUnmarshaler("CompleteVerificationInput", ec.unmarshalInputCompleteVerificationInput),
+			graphql.NewInputUnmarshaler("ConductHalfYearInspectionInput", ec.unmarshalInputConductHalfYearInspectionInput),
+			graphql.NewInputUnmarshaler("ConfirmRectificationInput", ec.unmarshalInputConfirmRectificationInput),
+			graphql.NewInputUnmarshaler("ConsultationRecordInput", ec.unmarshalInputConsultationRecordInput),
+			graphql.NewInputUnmarshaler("CorrectPushInput", ec.unmarshalInputCorrectPushInput),
+			graphql.NewInputUnmarshaler("DeadlinePolicyInput", ec.unmarshalInputDeadlinePolicyInput),
+			graphql.NewInputUnmarshaler("DecideRevocationInput", ec.unmarshalInputDecideRevocationInput),
+			graphql.NewInputUnmarshaler("DeclineRevocationInput", ec.unmarshalInputDeclineRevocationInput),
+			graphql.NewInputUnmarshaler("DefineMatterInput", ec.unmarshalInputDefineMatterInput),
+			graphql.NewInputUnmarshaler("DisputeReturnInput", ec.unmarshalInputDisputeReturnInput),
+			graphql.NewInputUnmarshaler("DocumentInput", ec.unmarshalInputDocumentInput),
+			graphql.NewInputUnmarshaler("EscalateProblemInput", ec.unmarshalInputEscalateProblemInput),
+			graphql.NewInputUnmarshaler("FinaliseYearInput", ec.unmarshalInputFinaliseYearInput),
+			graphql.NewInputUnmarshaler("ImposePenaltyInput", ec.unmarshalInputImposePenaltyInput),
+			graphql.NewInputUnmarshaler("IssueNoticeLetterInput", ec.unmarshalInputIssueNoticeLetterInput),
+			graphql.NewInputUnmarshaler("MatterInput", ec.unmarshalInputMatterInput),
 			graphql.NewInputUnmarshaler("ObligationFilter", ec.unmarshalInputObligationFilter),
+			graphql.NewInputUnmarshaler("OrderRectificationInput", ec.unmarshalInputOrderRectificationInput),
+			graphql.NewInputUnmarshaler("OrganiseJointInspectionInput", ec.unmarshalInputOrganiseJointInspectionInput),
+			graphql.NewInputUnmarshaler("PublishRubricInput", ec.unmarshalInputPublishRubricInput),
+			graphql.NewInputUnmarshaler("PushApprovalInput", ec.unmarshalInputPushApprovalInput),
+			graphql.NewInputUnmarshaler("RaiseProblemInput", ec.unmarshalInputRaiseProblemInput),
+			graphql.NewInputUnmarshaler("ReRouteInput", ec.unmarshalInputReRouteInput),
+			graphql.NewInputUnmarshaler("ReceivePushInput", ec.unmarshalInputReceivePushInput),
+			graphql.NewInputUnmarshaler("RecordConsultationInput", ec.unmarshalInputRecordConsultationInput),
+			graphql.NewInputUnmarshaler("RecordFindingInput", ec.unmarshalInputRecordFindingInput),
+			graphql.NewInputUnmarshaler("RecordSealedDocumentInput", ec.unmarshalInputRecordSealedDocumentInput),
+			graphql.NewInputUnmarshaler("RecordViolationInput", ec.unmarshalInputRecordViolationInput),
+			graphql.NewInputUnmarshaler("RegisterUnitInput", ec.unmarshalInputRegisterUnitInput),
+			graphql.NewInputUnmarshaler("RelieveCoordinatorInput", ec.unmarshalInputRelieveCoordinatorInput),
+			graphql.NewInputUnmarshaler("RepairCreditEntryInput", ec.unmarshalInputRepairCreditEntryInput),
+			graphql.NewInputUnmarshaler("ReportResolutionImplementedInput", ec.unmarshalInputReportResolutionImplementedInput),
+			graphql.NewInputUnmarshaler("RequestRevocationInput", ec.unmarshalInputRequestRevocationInput),
+			graphql.NewInputUnmarshaler("ResolutionInput", ec.unmarshalInputResolutionInput),
+			graphql.NewInputUnmarshaler("ResolveProblemInput", ec.unmarshalInputResolveProblemInput),
+			graphql.NewInputUnmarshaler("ResolveReturnDisputeInput", ec.unmarshalInputResolveReturnDisputeInput),
+			graphql.NewInputUnmarshaler("RetireMatterInput", ec.unmarshalInputRetireMatterInput),
+			graphql.NewInputUnmarshaler("ReturnPushInput", ec.unmarshalInputReturnPushInput),
+			graphql.NewInputUnmarshaler("RevealSamplingInput", ec.unmarshalInputRevealSamplingInput),
+			graphql.NewInputUnmarshaler("SectionInput", ec.unmarshalInputSectionInput),
+			graphql.NewInputUnmarshaler("StartVerificationInput", ec.unmarshalInputStartVerificationInput),
+			graphql.NewInputUnmarshaler("SubjectInput", ec.unmarshalInputSubjectInput),
+			graphql.NewInputUnmarshaler("SubmitFeedbackInput", ec.unmarshalInputSubmitFeedbackInput),
+			graphql.NewInputUnmarshaler("SubmitSummaryInput", ec.unmarshalInputSubmitSummaryInput),
 		)
 	}
 	first := true
@@ -3513,6 +4674,909 @@ type Actor {
   unit: String!
   "角色。"
   roles: [Role!]!
+}
+`, BuiltIn: false},
+	{Name: "../schema/mutations_assessment.graphqls", Input: `# Mutations of the annual assessment (年度考核, R12), the working-day
+# calendar and the deadline policy: the district office (SERVICE_OFFICE)
+# only; and the security log (安全日志) query for auditors. commandId,
+# position and duplicate as in mutations_cases.graphqls.
+
+extend type Mutation {
+  "发布考核评分细则 rubric（新版本；以往年度成绩可按当时细则复算）。rubric 为 JSON：{ name, lateCredit, parts, findings, severityFactors }。"
+  publishRubric(input: PublishRubricInput!): AssessmentPayload!
+  "随机抽查 sampling：先公布随机种子的 SHA-256 哈希（承诺），抽取后再公布种子。"
+  commitSampling(input: CommitSamplingInput!): SamplingPayload!
+  "公布随机抽查的种子与候选办件，系统按公开算法抽取样本，任何人可复算。"
+  revealSampling(input: RevealSamplingInput!): SamplingPayload!
+  "记录问题/发现 finding（随机抽查、定期检查、全市或中央督查）。"
+  recordFinding(input: RecordFindingInput!): FindingPayload!
+  "告知函 notice letter：就发现的问题告知相关监管部门。"
+  issueNoticeLetter(input: IssueNoticeLetterInput!): FindingPayload!
+  "定期检查 half-year inspection：每半年对各单位全面检查。"
+  conductHalfYearInspection(input: ConductHalfYearInspectionInput!): AssessmentPayload!
+  "年度考核定稿 finalise：按现行评分细则计算并冻结各单位考核成绩。"
+  finaliseYear(input: FinaliseYearInput!): AssessmentPayload!
+  "调整工作日历 calendar adjustment：将某日设为工作日或休息日。"
+  adjustCalendar(input: AdjustCalendarInput!): CalendarPayload!
+  "变更时限政策 policy：自生效时间起适用的新时限（工作日数）。"
+  changePolicy(input: ChangePolicyInput!): PolicyPayload!
+}
+
+extend type Query {
+  "安全日志 security log：被拒绝的操作（谁、做什么、何时、从何处），最新在前。限审计与区政务服务办。"
+  securityLog(first: Int = 50, after: String): SecurityLogConnection!
+}
+
+"年度考核变更的结果。"
+type AssessmentPayload {
+  "考核年度。"
+  year: Int!
+  "该年度现行评分细则版本（尚未发布为 0）。"
+  rubricVersion: Int!
+  "是否已定稿。"
+  finalised: Boolean!
+  position: String!
+  duplicate: Boolean!
+}
+
+"随机抽查变更的结果。"
+type SamplingPayload {
+  sampling: Sampling
+  position: String!
+  duplicate: Boolean!
+}
+
+"问题/发现变更的结果。"
+type FindingPayload {
+  finding: Finding
+  position: String!
+  duplicate: Boolean!
+}
+
+"工作日历调整的结果。"
+type CalendarPayload {
+  "调整后的这一天。"
+  day: CalendarDay!
+  position: String!
+  duplicate: Boolean!
+}
+
+"时限政策变更的结果。"
+type PolicyPayload {
+  "新政策。"
+  policy: DeadlinePolicy!
+  "生效时间。"
+  effectiveFrom: DateTime!
+  position: String!
+  duplicate: Boolean!
+}
+
+"时限政策（工作日数与预警提前量）。"
+type DeadlinePolicy {
+  "版本。"
+  version: Int!
+  "推送（R1）：审批决定后。"
+  pushDays: Int!
+  "查收（R2）：推送后。"
+  receiptDays: Int!
+  "公文（R3）：审批决定后。"
+  sealedDocumentDays: Int!
+  "反馈（R4）：发现问题后。"
+  feedbackDays: Int!
+  "答复撤销建议（R5）。"
+  revocationAnswerDays: Int!
+  "启动核查（R6）：审批决定后。"
+  verificationStartDays: Int!
+  "联合检查（R7）：启动核查后。"
+  jointInspectionDays: Int!
+  "退回后重新推送。"
+  returnReRouteDays: Int!
+  "会商决议默认期限（R10）。"
+  resolutionDefaultDays: Int!
+  "协调员空缺补任（R9）。"
+  coordinatorVacancyDays: Int!
+  "半年工作小结（R11）：半年结束后。"
+  summaryDueDaysAfterHalf: Int!
+  "提示预警：到期前的工作日数。"
+  promptLeadDays: Int!
+  "黄色预警：已用时限的百分比。"
+  yellowPercent: Int!
+}
+
+"时限政策（输入）；版本由系统编号。"
+input DeadlinePolicyInput {
+  pushDays: Int!
+  receiptDays: Int!
+  sealedDocumentDays: Int!
+  feedbackDays: Int!
+  revocationAnswerDays: Int!
+  verificationStartDays: Int!
+  jointInspectionDays: Int!
+  returnReRouteDays: Int!
+  resolutionDefaultDays: Int!
+  coordinatorVacancyDays: Int!
+  summaryDueDaysAfterHalf: Int!
+  promptLeadDays: Int!
+  yellowPercent: Int!
+}
+
+"安全日志的一条：一次被拒绝的操作。"
+type Refusal {
+  id: ID!
+  "时间。"
+  at: DateTime!
+  "操作人。"
+  actor: Actor!
+  "API 操作（如 receivePush）。"
+  operation: String!
+  "领域命令（如 cases.Receive）。"
+  command: String!
+  "操作对象（事件流）。"
+  target: String!
+  "拒绝代码。"
+  code: String!
+  "拒绝原因。"
+  message: String!
+  "来源地址。"
+  remoteAddr: String!
+  "代理转发的来源（X-Forwarded-For）。"
+  forwardedFor: String!
+  "请求编号。"
+  requestId: String!
+  "客户端幂等键。"
+  commandId: String!
+}
+
+"安全日志（分页）。"
+type SecurityLogConnection {
+  nodes: [Refusal!]!
+  endCursor: String
+  hasNextPage: Boolean!
+  totalCount: Int!
+}
+
+"发布评分细则。"
+input PublishRubricInput {
+  commandId: ID
+  year: Int!
+  "评分细则（JSON，字段同 docs/rubric.md）。"
+  rubric: JSON!
+}
+
+"承诺随机抽查。"
+input CommitSamplingInput {
+  commandId: ID
+  year: Int!
+  "抽查编号（不填则由系统生成）。"
+  samplingId: ID
+  "随机种子的 SHA-256（64位十六进制）。"
+  seedHash: String!
+  "抽查范围说明。"
+  filter: String!
+  "样本数量。"
+  size: Int!
+}
+
+"公布随机抽查种子。"
+input RevealSamplingInput {
+  commandId: ID
+  year: Int!
+  samplingId: ID!
+  seed: String!
+  "候选办件编号。"
+  population: [ID!]!
+}
+
+"记录问题/发现。"
+input RecordFindingInput {
+  commandId: ID
+  year: Int!
+  "编号（不填则由系统生成）。"
+  findingId: ID
+  source: FindingSource!
+  "涉及单位。"
+  unit: ID!
+  "随机抽查发现：抽中的办件。"
+  caseId: ID
+  "随机抽查发现：抽查编号。"
+  samplingId: ID
+  description: String!
+  severity: Severity
+  "问题个数（默认1）。"
+  problems: Int
+  "扣分的考核部分（默认按细则）。"
+  part: ScorePartKey
+  "扣分（正数时取代细则的扣分）。"
+  deduction: Float
+}
+
+"告知函。"
+input IssueNoticeLetterInput {
+  commandId: ID
+  year: Int!
+  findingId: ID!
+  letterNumber: String!
+  "告知的单位。"
+  toUnit: ID!
+}
+
+"定期检查。"
+input ConductHalfYearInspectionInput {
+  commandId: ID
+  year: Int!
+  half: Half!
+  units: [ID!]!
+  notes: String
+}
+
+"年度考核定稿。"
+input FinaliseYearInput {
+  commandId: ID
+  year: Int!
+}
+
+"调整工作日历。"
+input AdjustCalendarInput {
+  commandId: ID
+  date: Date!
+  "是否为工作日。"
+  working: Boolean!
+  "名称（如 防汛临时休息）。"
+  name: String!
+  reason: String!
+}
+
+"变更时限政策。"
+input ChangePolicyInput {
+  commandId: ID
+  policy: DeadlinePolicyInput!
+  "生效时间（不填为立即）。"
+  effectiveFrom: DateTime
+  reason: String!
+}
+`, BuiltIn: false},
+	{Name: "../schema/mutations_cases.graphqls", Input: `# Mutations on cases (办件). Every mutation takes an input with an optional
+# commandId: a retry with the same commandId (same caller, same mutation,
+# same case) returns the first answer with duplicate: true and appends
+# nothing. The payload's case is read after the read models have applied the
+# write (read-your-writes); position is the write's position in the global
+# event log ("major.minor").
+
+extend type Mutation {
+  "推送 push：审批部门办结或撤销审批后，将申请材料、审批结果（告知承诺事项另附承诺书）推送至事项的全部监管部门（R1）。事项信息取自事项目录。"
+  pushApproval(input: PushApprovalInput!): CasePayload!
+  "更正 correct：审批部门更正已推送的办件（计入推送准确率）。"
+  correctPush(input: CorrectPushInput!): CasePayload!
+  "登记公文 sealed document：重大风险事项另行推送加盖公章的公文，登记其文号（R3）。"
+  recordSealedDocument(input: RecordSealedDocumentInput!): CasePayload!
+  "查收 receive：监管部门查收推送给本单位的办件（R2）。"
+  receivePush(input: ReceivePushInput!): CasePayload!
+  "退回 return：监管部门退回误推的办件，须选择退回原因（计入推送准确率）。"
+  returnPush(input: ReturnPushInput!): CasePayload!
+  "退回争议 dispute：审批部门对退回提出异议，提交区政务服务办裁定。"
+  disputeReturn(input: DisputeReturnInput!): CasePayload!
+  "裁定退回争议：区政务服务办裁定退回是否成立。"
+  resolveReturnDispute(input: ResolveReturnDisputeInput!): CasePayload!
+  "重新推送 re-route：路由失败或被退回后，审批部门指定监管部门重新推送。"
+  reRoute(input: ReRouteInput!): CasePayload!
+  "核查 verification：监管部门启动对告知承诺的核查（R6）。"
+  startVerification(input: StartVerificationInput!): CasePayload!
+  "联合检查 joint inspection：牵头监管部门组织其他部门联合检查（R7）。"
+  organiseJointInspection(input: OrganiseJointInspectionInput!): CasePayload!
+  "完成联合检查。"
+  completeJointInspection(input: CompleteJointInspectionInput!): CasePayload!
+  "完成核查：记录核查结果；承诺不实或违法即为发现问题（R4、R8）。"
+  completeVerification(input: CompleteVerificationInput!): CasePayload!
+  "记录违法违诺 violation：记录发现行政相对人违反法律法规或承诺的时间与情况。"
+  recordViolation(input: RecordViolationInput!): CasePayload!
+  "反馈 feedback：监管部门在发现问题后1个工作日内通过系统或纸质盖章函件反馈审批部门（R4）。"
+  submitFeedback(input: SubmitFeedbackInput!): CasePayload!
+  "责令限期整改 rectification（R8）。"
+  orderRectification(input: OrderRectificationInput!): CasePayload!
+  "确认整改结果。"
+  confirmRectification(input: ConfirmRectificationInput!): CasePayload!
+  "行政处罚 penalty（R8）。"
+  imposePenalty(input: ImposePenaltyInput!): CasePayload!
+  "建议撤销 revocation request：监管部门正式行文建议审批部门撤销审批结果（R5）。"
+  requestRevocation(input: RequestRevocationInput!): CasePayload!
+  "撤销结果决定书 revocation decision：审批部门撤销审批结果；行政相对人失信的，记入政务服务信用记录（R5）。"
+  decideRevocation(input: DecideRevocationInput!): CasePayload!
+  "书面说明 written explanation：审批部门书面说明不予撤销的理由（R5）。"
+  declineRevocation(input: DeclineRevocationInput!): CasePayload!
+  "办结 close：关闭无待办事项的办件。"
+  closeCase(input: CloseCaseInput!): CasePayload!
+}
+
+"办件变更的结果。"
+type CasePayload {
+  "写入后的办件（读模型已追上本次写入）。"
+  case: Case
+  "本次写入在全局事件日志中的位置（major.minor）；重试时为首次写入的位置。"
+  position: String!
+  "是否为相同 commandId 的重试（未写入任何事件）。"
+  duplicate: Boolean!
+}
+
+"推送的文件（以 SHA-256 标识）。"
+input DocumentInput {
+  "文件名。"
+  name: String!
+  "文件类型。"
+  kind: DocumentKind!
+  "SHA-256（64位小写十六进制）。"
+  sha256: String!
+  "字节数。"
+  size: Int!
+}
+
+"行政相对人。"
+input SubjectInput {
+  "类型：法人和其他组织或自然人。"
+  kind: SubjectKind!
+  "统一社会信用代码或居民身份证号。"
+  id: String!
+  "名称或姓名。"
+  name: String!
+}
+
+"推送 push。"
+input PushApprovalInput {
+  "幂等键（可选）。"
+  commandId: ID
+  "办件编号。"
+  caseId: ID!
+  "事项编码（政务服务事项目录）。"
+  matterCode: String!
+  "行政相对人。"
+  subject: SubjectInput!
+  "办理结果。"
+  outcome: Outcome!
+  "审批决定时间。"
+  decidedAt: DateTime!
+  "审批方式（一般或告知承诺）。"
+  mode: CaseMode!
+  "申请材料、审批结果（告知承诺另附承诺书）。"
+  documents: [DocumentInput!]!
+  "许可证号。"
+  permitNumber: String
+  "确认统一社会信用代码校验位未通过的提示（部分早期试点代码合法但校验不通过）。"
+  confirmCheckWarning: Boolean = false
+  "确认重复推送（同一事项、同一行政相对人已有未办结办件）。"
+  confirmDuplicate: Boolean = false
+}
+
+"更正 correct：未填写的内容保持不变。"
+input CorrectPushInput {
+  commandId: ID
+  caseId: ID!
+  "更正原因。"
+  reason: String!
+  "替换全部文件（不填则不变）。"
+  documents: [DocumentInput!]
+  permitNumber: String
+  "行政相对人名称。"
+  subjectName: String
+}
+
+"登记公文。"
+input RecordSealedDocumentInput {
+  commandId: ID
+  caseId: ID!
+  "公文文号。"
+  number: String!
+}
+
+"查收 receive。"
+input ReceivePushInput {
+  commandId: ID
+  caseId: ID!
+}
+
+"退回 return。"
+input ReturnPushInput {
+  commandId: ID
+  caseId: ID!
+  "退回原因。"
+  reason: ReturnReason!
+  "说明（原因为其他时必填）。"
+  note: String
+}
+
+"退回争议。"
+input DisputeReturnInput {
+  commandId: ID
+  caseId: ID!
+  "退回的监管部门。"
+  returnUnit: ID!
+  "争议理由。"
+  reason: String!
+}
+
+"裁定退回争议。"
+input ResolveReturnDisputeInput {
+  commandId: ID
+  caseId: ID!
+  "退回的监管部门。"
+  returnUnit: ID!
+  "裁定结果。"
+  decision: DisputeDecision!
+  note: String
+}
+
+"重新推送 re-route。"
+input ReRouteInput {
+  commandId: ID
+  caseId: ID!
+  "新增的监管部门（尚有其他监管部门时可为空：接受退回）。"
+  units: [ID!]! = []
+  note: String
+}
+
+"启动核查。"
+input StartVerificationInput {
+  commandId: ID
+  caseId: ID!
+}
+
+"组织联合检查。"
+input OrganiseJointInspectionInput {
+  commandId: ID
+  caseId: ID!
+  "参加的其他单位。"
+  units: [ID!]!
+  "检查方案。"
+  plan: String!
+}
+
+"完成联合检查。"
+input CompleteJointInspectionInput {
+  commandId: ID
+  caseId: ID!
+  "联合检查序号。"
+  seq: Int!
+  "检查发现。"
+  findings: String!
+}
+
+"完成核查。"
+input CompleteVerificationInput {
+  commandId: ID
+  caseId: ID!
+  "核查结果。"
+  result: VerificationResult!
+  note: String
+}
+
+"记录违法违诺。"
+input RecordViolationInput {
+  commandId: ID
+  caseId: ID!
+  "发现时间（反馈时限自此起算）。"
+  discoveredAt: DateTime!
+  description: String!
+}
+
+"反馈 feedback。"
+input SubmitFeedbackInput {
+  commandId: ID
+  caseId: ID!
+  "违法违诺记录序号。"
+  violationSeq: Int!
+  "反馈方式。"
+  channel: FeedbackChannel!
+  "函件文号（纸质盖章函件时必填）。"
+  letterNumber: String
+  content: String!
+}
+
+"责令限期整改。"
+input OrderRectificationInput {
+  commandId: ID
+  caseId: ID!
+  "整改要求。"
+  requirement: String!
+  "整改期限。"
+  deadline: DateTime!
+}
+
+"确认整改结果。"
+input ConfirmRectificationInput {
+  commandId: ID
+  caseId: ID!
+  "整改序号。"
+  seq: Int!
+  "是否整改到位。"
+  rectified: Boolean!
+  note: String
+}
+
+"行政处罚。"
+input ImposePenaltyInput {
+  commandId: ID
+  caseId: ID!
+  "行政处罚决定书文号。"
+  decisionNumber: String!
+  summary: String!
+}
+
+"建议撤销。"
+input RequestRevocationInput {
+  commandId: ID
+  caseId: ID!
+  "建议撤销的正式行文文号。"
+  documentNumber: String!
+  reason: String!
+}
+
+"撤销结果决定书。"
+input DecideRevocationInput {
+  commandId: ID
+  caseId: ID!
+  "撤销结果决定书文号。"
+  decisionNumber: String!
+  "行政相对人是否失信（记入信用记录）。"
+  dishonest: Boolean!
+  reason: String!
+}
+
+"书面说明。"
+input DeclineRevocationInput {
+  commandId: ID
+  caseId: ID!
+  "不予撤销的理由。"
+  explanation: String!
+  "书面说明文号。"
+  documentNumber: String
+}
+
+"办结。"
+input CloseCaseInput {
+  commandId: ID
+  caseId: ID!
+  note: String
+}
+`, BuiltIn: false},
+	{Name: "../schema/mutations_coordination.graphqls", Input: `# Mutations on problems (问题), consultations (会商), half-year summaries
+# (工作小结) and credit repair (信用修复). commandId, position and duplicate
+# as in mutations_cases.graphqls.
+
+extend type Mutation {
+  "记录问题 raise problem：二级协调员记录问题（R9）。"
+  raiseProblem(input: RaiseProblemInput!): ProblemPayload!
+  "问题跟踪 progress：记录处理进展。"
+  addProblemProgress(input: AddProblemProgressInput!): ProblemPayload!
+  "问题上报 escalate：二级报一级、一级报三级（R9）。"
+  escalateProblem(input: EscalateProblemInput!): ProblemPayload!
+  "问题解决 resolve。"
+  resolveProblem(input: ResolveProblemInput!): ProblemPayload!
+  "会商 consultation：记录会商工作记录与决议（R10）。区级会商由区政务服务办记录，本部门会商由三级协调员记录。"
+  recordConsultation(input: RecordConsultationInput!): ConsultationPayload!
+  "报告会商决议已落实。"
+  reportResolutionImplemented(input: ReportResolutionImplementedInput!): ConsultationPayload!
+  "工作小结 summary：审批部门每半年提交工作小结（再次提交即修改）（R11）。"
+  submitSummary(input: SubmitSummaryInput!): SummaryPayload!
+  "信用修复 credit repair：区政务服务办修复一条失信记录。"
+  repairCreditEntry(input: RepairCreditEntryInput!): CreditRecordPayload!
+}
+
+"问题变更的结果。"
+type ProblemPayload {
+  problem: Problem
+  position: String!
+  duplicate: Boolean!
+}
+
+"会商变更的结果。"
+type ConsultationPayload {
+  consultation: Consultation
+  position: String!
+  duplicate: Boolean!
+}
+
+"工作小结提交的结果。"
+type SummaryPayload {
+  summary: Summary
+  position: String!
+  duplicate: Boolean!
+}
+
+"信用修复的结果。"
+type CreditRecordPayload {
+  creditRecord: CreditRecord
+  position: String!
+  duplicate: Boolean!
+}
+
+"记录问题。"
+input RaiseProblemInput {
+  commandId: ID
+  "问题编号（不填则由系统生成；带 commandId 重试时生成相同编号）。"
+  problemId: ID
+  "所属单位。"
+  unit: ID!
+  title: String!
+  description: String!
+  "相关办件。"
+  relatedCaseIds: [ID!] = []
+  "相关事项编码。"
+  matterCode: String
+}
+
+"问题进展。"
+input AddProblemProgressInput {
+  commandId: ID
+  problemId: ID!
+  note: String!
+}
+
+"问题上报。"
+input EscalateProblemInput {
+  commandId: ID
+  problemId: ID!
+  "上报至的协调员级别（2→1→3）。"
+  to: Int!
+  reason: String!
+}
+
+"问题解决。"
+input ResolveProblemInput {
+  commandId: ID
+  problemId: ID!
+  resolution: String!
+}
+
+"参会人员。"
+input AttendeeInput {
+  unit: ID!
+  name: String!
+}
+
+"会商工作记录。"
+input ConsultationRecordInput {
+  "（一）审管联动信息交互基本情况。"
+  informationExchange: String!
+  "（二）主要问题及应对措施。"
+  problemsAndMeasures: String!
+  "（三）其他需要会商的内容。"
+  other: String
+}
+
+"会商决议。"
+input ResolutionInput {
+  "决议编号（不填为 <会商编号>-R<序号>）。"
+  id: ID
+  text: String!
+  "负责落实的单位。"
+  ownerUnit: ID!
+  "落实期限（不填为会商后按政策的工作日数）。"
+  dueDate: Date
+}
+
+"记录会商。"
+input RecordConsultationInput {
+  commandId: ID
+  "会商编号（不填则由系统生成）。"
+  consultationId: ID
+  scope: ConsultationScope!
+  "本部门会商的单位。"
+  unit: ID
+  heldAt: DateTime!
+  attendees: [AttendeeInput!]!
+  record: ConsultationRecordInput!
+  resolutions: [ResolutionInput!] = []
+}
+
+"报告决议已落实。"
+input ReportResolutionImplementedInput {
+  commandId: ID
+  consultationId: ID!
+  resolutionId: ID!
+  note: String!
+}
+
+"提交工作小结。"
+input SubmitSummaryInput {
+  commandId: ID
+  unit: ID!
+  year: Int!
+  half: Half!
+  content: String!
+}
+
+"信用修复。"
+input RepairCreditEntryInput {
+  commandId: ID
+  "失信记录编号（<行政相对人代码>-<序号>）。"
+  entryId: ID!
+  reason: String!
+}
+`, BuiltIn: false},
+	{Name: "../schema/mutations_directory.graphqls", Input: `# Mutations on the directory (单位、科室、事项目录、审管协调员): the district
+# office (SERVICE_OFFICE) only. commandId, position and duplicate as in
+# mutations_cases.graphqls.
+
+extend type Mutation {
+  "登记单位 register unit（区政务服务办）。"
+  registerUnit(input: RegisterUnitInput!): UnitPayload!
+  "变更单位名称和类型。"
+  amendUnit(input: AmendUnitInput!): UnitPayload!
+  "增设科室 section。"
+  addSection(input: AddSectionInput!): UnitPayload!
+  "新增政务服务事项 matter（事项目录）。"
+  defineMatter(input: DefineMatterInput!): MatterPayload!
+  "修改政务服务事项（编码不变）。"
+  amendMatter(input: AmendMatterInput!): MatterPayload!
+  "停用政务服务事项。"
+  retireMatter(input: RetireMatterInput!): MatterPayload!
+  "任命审管协调员 coordinator（一级、二级、三级；二级须指定负责的事项或科室）（R9）。"
+  appointCoordinator(input: AppointCoordinatorInput!): UnitPayload!
+  "免去审管协调员。"
+  relieveCoordinator(input: RelieveCoordinatorInput!): UnitPayload!
+}
+
+"单位变更的结果。"
+type UnitPayload {
+  "写入后的单位。"
+  unit: Unit
+  "本次写入在全局事件日志中的位置。"
+  position: String!
+  "是否为相同 commandId 的重试。"
+  duplicate: Boolean!
+}
+
+"事项变更的结果。"
+type MatterPayload {
+  "写入后的事项。"
+  matter: Matter
+  "本次写入在全局事件日志中的位置。"
+  position: String!
+  "是否为相同 commandId 的重试。"
+  duplicate: Boolean!
+}
+
+"科室 section。"
+input SectionInput {
+  id: ID!
+  name: String!
+  "审批或监管科室。"
+  side: SectionSide!
+}
+
+"登记单位。"
+input RegisterUnitInput {
+  commandId: ID
+  unitId: ID!
+  name: String!
+  "单位类型（可多选）。"
+  kinds: [UnitKind!]!
+  sections: [SectionInput!] = []
+}
+
+"变更单位。"
+input AmendUnitInput {
+  commandId: ID
+  unitId: ID!
+  name: String!
+  kinds: [UnitKind!]!
+}
+
+"增设科室。"
+input AddSectionInput {
+  commandId: ID
+  unitId: ID!
+  section: SectionInput!
+}
+
+"政务服务事项 matter。"
+input MatterInput {
+  "事项编码。"
+  code: String!
+  name: String!
+  "审批部门。"
+  approvingUnit: ID!
+  "监管部门（可多个）。"
+  supervisingUnits: [ID!]!
+  "是否适用告知承诺。"
+  commitmentApplies: Boolean!
+  "重大风险类别（R3）。"
+  majorRisk: MajorRisk = NONE
+}
+
+"新增事项。"
+input DefineMatterInput {
+  commandId: ID
+  matter: MatterInput!
+}
+
+"修改事项。"
+input AmendMatterInput {
+  commandId: ID
+  matter: MatterInput!
+  reason: String
+}
+
+"停用事项。"
+input RetireMatterInput {
+  commandId: ID
+  code: String!
+  reason: String!
+}
+
+"任命审管协调员。"
+input AppointCoordinatorInput {
+  commandId: ID
+  unitId: ID!
+  personId: ID!
+  name: String!
+  "级别：1 一级（管理分发）、2 二级（按事项或科室）、3 三级（单位负责人）。"
+  level: Int!
+  "二级协调员负责的事项编码。"
+  matterCodes: [String!] = []
+  "二级协调员负责的科室。"
+  sectionIds: [ID!] = []
+}
+
+"免去审管协调员。"
+input RelieveCoordinatorInput {
+  commandId: ID
+  unitId: ID!
+  personId: ID!
+  level: Int!
+  reason: String!
+}
+`, BuiltIn: false},
+	{Name: "../schema/mutations_enums.graphqls", Input: `# Enums of the mutation inputs not shared with the read side
+# (types_common.graphqls holds the shared ones), bound to the domain's value
+# types.
+
+"文件类型。"
+enum DocumentKind @goModel(model: "shenguan/domain/cases.DocumentKind") {
+  "申请材料"
+  APPLICATION_MATERIALS
+  "审批结果"
+  RESULT
+  "承诺书"
+  COMMITMENT_LETTER
+  "其他"
+  OTHER
+}
+
+"退回原因。"
+enum ReturnReason @goModel(model: "shenguan/domain/cases.ReturnReason") {
+  "非本单位监管"
+  WRONG_UNIT
+  "不属监管范围"
+  NOT_IN_SCOPE
+  "材料不全"
+  INCOMPLETE_MATERIALS
+  "其他"
+  OTHER
+}
+
+"退回争议裁定。"
+enum DisputeDecision @goModel(model: "shenguan/domain/cases.DisputeDecision") {
+  "退回成立，重新推送"
+  UPHOLD_RETURN
+  "退回不成立，应予查收"
+  ORDER_RECEIPT
+}
+
+"核查结果。"
+enum VerificationResult @goModel(model: "shenguan/domain/cases.VerificationResult") {
+  "承诺属实"
+  CONFIRMED
+  "承诺不实"
+  UNTRUE
+  "违反法律法规"
+  NON_COMPLIANT
+}
+
+"反馈方式。"
+enum FeedbackChannel @goModel(model: "shenguan/domain/cases.Channel") {
+  "通过系统"
+  SYSTEM
+  "纸质盖章函件"
+  PAPER_LETTER
 }
 `, BuiltIn: false},
 	{Name: "../schema/queries_assessment.graphqls", Input: `extend type Query {
@@ -4762,6 +6826,22 @@ func (ec *executionContext) childFields_Actor(ctx context.Context, field graphql
 	return nil, fmt.Errorf("no field named %q was found under type Actor", field.Name)
 }
 
+func (ec *executionContext) childFields_AssessmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "year":
+		return ec.fieldContext_AssessmentPayload_year(ctx, field)
+	case "rubricVersion":
+		return ec.fieldContext_AssessmentPayload_rubricVersion(ctx, field)
+	case "finalised":
+		return ec.fieldContext_AssessmentPayload_finalised(ctx, field)
+	case "position":
+		return ec.fieldContext_AssessmentPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_AssessmentPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AssessmentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Attendee(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "unit":
@@ -4782,6 +6862,18 @@ func (ec *executionContext) childFields_CalendarDay(ctx context.Context, field g
 		return ec.fieldContext_CalendarDay_provisional(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CalendarDay", field.Name)
+}
+
+func (ec *executionContext) childFields_CalendarPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "day":
+		return ec.fieldContext_CalendarPayload_day(ctx, field)
+	case "position":
+		return ec.fieldContext_CalendarPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_CalendarPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CalendarPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4860,6 +6952,18 @@ func (ec *executionContext) childFields_CaseEdge(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type CaseEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_CasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "case":
+		return ec.fieldContext_CasePayload_case(ctx, field)
+	case "position":
+		return ec.fieldContext_CasePayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_CasePayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CasePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CaseUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "unit":
@@ -4924,6 +7028,18 @@ func (ec *executionContext) childFields_ConsultationConnection(ctx context.Conte
 		return ec.fieldContext_ConsultationConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ConsultationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsultationPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consultation":
+		return ec.fieldContext_ConsultationPayload_consultation(ctx, field)
+	case "position":
+		return ec.fieldContext_ConsultationPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_ConsultationPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsultationPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ConsultationRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5028,6 +7144,52 @@ func (ec *executionContext) childFields_CreditRecord(ctx context.Context, field 
 		return ec.fieldContext_CreditRecord_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditRecord", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditRecordPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditRecord":
+		return ec.fieldContext_CreditRecordPayload_creditRecord(ctx, field)
+	case "position":
+		return ec.fieldContext_CreditRecordPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_CreditRecordPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditRecordPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_DeadlinePolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_DeadlinePolicy_version(ctx, field)
+	case "pushDays":
+		return ec.fieldContext_DeadlinePolicy_pushDays(ctx, field)
+	case "receiptDays":
+		return ec.fieldContext_DeadlinePolicy_receiptDays(ctx, field)
+	case "sealedDocumentDays":
+		return ec.fieldContext_DeadlinePolicy_sealedDocumentDays(ctx, field)
+	case "feedbackDays":
+		return ec.fieldContext_DeadlinePolicy_feedbackDays(ctx, field)
+	case "revocationAnswerDays":
+		return ec.fieldContext_DeadlinePolicy_revocationAnswerDays(ctx, field)
+	case "verificationStartDays":
+		return ec.fieldContext_DeadlinePolicy_verificationStartDays(ctx, field)
+	case "jointInspectionDays":
+		return ec.fieldContext_DeadlinePolicy_jointInspectionDays(ctx, field)
+	case "returnReRouteDays":
+		return ec.fieldContext_DeadlinePolicy_returnReRouteDays(ctx, field)
+	case "resolutionDefaultDays":
+		return ec.fieldContext_DeadlinePolicy_resolutionDefaultDays(ctx, field)
+	case "coordinatorVacancyDays":
+		return ec.fieldContext_DeadlinePolicy_coordinatorVacancyDays(ctx, field)
+	case "summaryDueDaysAfterHalf":
+		return ec.fieldContext_DeadlinePolicy_summaryDueDaysAfterHalf(ctx, field)
+	case "promptLeadDays":
+		return ec.fieldContext_DeadlinePolicy_promptLeadDays(ctx, field)
+	case "yellowPercent":
+		return ec.fieldContext_DeadlinePolicy_yellowPercent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeadlinePolicy", field.Name)
 }
 
 func (ec *executionContext) childFields_Deduction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5136,6 +7298,18 @@ func (ec *executionContext) childFields_FindingConnection(ctx context.Context, f
 		return ec.fieldContext_FindingConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FindingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FindingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "finding":
+		return ec.fieldContext_FindingPayload_finding(ctx, field)
+	case "position":
+		return ec.fieldContext_FindingPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_FindingPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FindingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_FrozenScorecard(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5258,6 +7432,18 @@ func (ec *executionContext) childFields_MatterConnection(ctx context.Context, fi
 		return ec.fieldContext_MatterConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MatterConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MatterPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "matter":
+		return ec.fieldContext_MatterPayload_matter(ctx, field)
+	case "position":
+		return ec.fieldContext_MatterPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_MatterPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MatterPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_NoticeLetter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5400,6 +7586,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PolicyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "policy":
+		return ec.fieldContext_PolicyPayload_policy(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_PolicyPayload_effectiveFrom(ctx, field)
+	case "position":
+		return ec.fieldContext_PolicyPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_PolicyPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PolicyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Problem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5450,6 +7650,18 @@ func (ec *executionContext) childFields_ProblemConnection(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type ProblemConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_ProblemPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "problem":
+		return ec.fieldContext_ProblemPayload_problem(ctx, field)
+	case "position":
+		return ec.fieldContext_ProblemPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_ProblemPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProblemPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_ProblemProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "note":
@@ -5478,6 +7690,36 @@ func (ec *executionContext) childFields_ProblemStep(ctx context.Context, field g
 		return ec.fieldContext_ProblemStep_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ProblemStep", field.Name)
+}
+
+func (ec *executionContext) childFields_Refusal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Refusal_id(ctx, field)
+	case "at":
+		return ec.fieldContext_Refusal_at(ctx, field)
+	case "actor":
+		return ec.fieldContext_Refusal_actor(ctx, field)
+	case "operation":
+		return ec.fieldContext_Refusal_operation(ctx, field)
+	case "command":
+		return ec.fieldContext_Refusal_command(ctx, field)
+	case "target":
+		return ec.fieldContext_Refusal_target(ctx, field)
+	case "code":
+		return ec.fieldContext_Refusal_code(ctx, field)
+	case "message":
+		return ec.fieldContext_Refusal_message(ctx, field)
+	case "remoteAddr":
+		return ec.fieldContext_Refusal_remoteAddr(ctx, field)
+	case "forwardedFor":
+		return ec.fieldContext_Refusal_forwardedFor(ctx, field)
+	case "requestId":
+		return ec.fieldContext_Refusal_requestId(ctx, field)
+	case "commandId":
+		return ec.fieldContext_Refusal_commandId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Refusal", field.Name)
 }
 
 func (ec *executionContext) childFields_Resolution(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5578,6 +7820,18 @@ func (ec *executionContext) childFields_SamplingConnection(ctx context.Context, 
 		return ec.fieldContext_SamplingConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SamplingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SamplingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sampling":
+		return ec.fieldContext_SamplingPayload_sampling(ctx, field)
+	case "position":
+		return ec.fieldContext_SamplingPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_SamplingPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SamplingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ScoreCounters(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5746,6 +8000,20 @@ func (ec *executionContext) childFields_Section(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Section", field.Name)
 }
 
+func (ec *executionContext) childFields_SecurityLogConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_SecurityLogConnection_nodes(ctx, field)
+	case "endCursor":
+		return ec.fieldContext_SecurityLogConnection_endCursor(ctx, field)
+	case "hasNextPage":
+		return ec.fieldContext_SecurityLogConnection_hasNextPage(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SecurityLogConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SecurityLogConnection", field.Name)
+}
+
 func (ec *executionContext) childFields_ServerInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -5796,6 +8064,18 @@ func (ec *executionContext) childFields_SummaryConnection(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type SummaryConnection", field.Name)
 }
 
+func (ec *executionContext) childFields_SummaryPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "summary":
+		return ec.fieldContext_SummaryPayload_summary(ctx, field)
+	case "position":
+		return ec.fieldContext_SummaryPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_SummaryPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SummaryPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Tally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "due":
@@ -5836,6 +8116,18 @@ func (ec *executionContext) childFields_UnitConnection(ctx context.Context, fiel
 		return ec.fieldContext_UnitConnection_totalCount(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnitConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_UnitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unit":
+		return ec.fieldContext_UnitPayload_unit(ctx, field)
+	case "position":
+		return ec.fieldContext_UnitPayload_position(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_UnitPayload_duplicate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnitPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

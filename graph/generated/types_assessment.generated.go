@@ -2059,6 +2059,13 @@ func (ec *executionContext) marshalNSamplingConnection2ᚖshenguanᚋgraphᚋmod
 	return ec._SamplingConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOFinding2ᚖshenguanᚋprojectionsᚋassessmentᚐFinding(ctx context.Context, sel ast.SelectionSet, v *assessment.Finding) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Finding(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalONoticeLetter2ᚖshenguanᚋprojectionsᚋassessmentᚐLetter(ctx context.Context, sel ast.SelectionSet, v *assessment.Letter) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null

@@ -666,6 +666,25 @@ func (ec *executionContext) marshalOHalf2ᚖshenguanᚋdomainᚋsummaryᚐHalf(c
 	return res
 }
 
+func (ec *executionContext) unmarshalOMajorRisk2ᚖshenguanᚋdomainᚋdirectoryᚐMajorRisk(ctx context.Context, v any) (*directory.MajorRisk, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := directory.MajorRisk(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMajorRisk2ᚖshenguanᚋdomainᚋdirectoryᚐMajorRisk(ctx context.Context, sel ast.SelectionSet, v *directory.MajorRisk) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) unmarshalOObligationKind2ᚖshenguanᚋdomainᚐObligationKind(ctx context.Context, v any) (*domain.ObligationKind, error) {
 	if v == nil {
 		return nil, nil
@@ -759,6 +778,25 @@ func (ec *executionContext) unmarshalOScorePartKey2ᚖshenguanᚋdomainᚋscorec
 }
 
 func (ec *executionContext) marshalOScorePartKey2ᚖshenguanᚋdomainᚋscorecardᚐPartKey(ctx context.Context, sel ast.SelectionSet, v *scorecard.PartKey) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOSeverity2ᚖshenguanᚋdomainᚋscorecardᚐSeverity(ctx context.Context, v any) (*scorecard.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := scorecard.Severity(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSeverity2ᚖshenguanᚋdomainᚋscorecardᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *scorecard.Severity) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}

@@ -471,4 +471,11 @@ func (ec *executionContext) marshalNSummaryConnection2ᚖshenguanᚋgraphᚋmode
 	return ec._SummaryConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOSummary2ᚖshenguanᚋprojectionsᚋsummaryᚐSummary(ctx context.Context, sel ast.SelectionSet, v *summary.Summary) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Summary(ctx, sel, v)
+}
+
 // endregion ***************************** type.gotpl *****************************

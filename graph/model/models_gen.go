@@ -4,18 +4,25 @@ package model
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"shenguan/domain"
 	"shenguan/domain/cases"
+	consultation1 "shenguan/domain/consultation"
+	"shenguan/domain/directory"
+	"shenguan/domain/scorecard"
+	"shenguan/domain/subject"
+	"shenguan/domain/summary"
 	"shenguan/projections/assessment"
 	"shenguan/projections/casefile"
 	"shenguan/projections/consultation"
-	"shenguan/projections/directory"
+	"shenguan/projections/credit"
+	directory1 "shenguan/projections/directory"
 	"shenguan/projections/obligation"
 	"shenguan/projections/problem"
-	"shenguan/projections/scorecard"
-	"shenguan/projections/summary"
+	scorecard1 "shenguan/projections/scorecard"
+	summary1 "shenguan/projections/summary"
 	"strconv"
 	"time"
 )
@@ -32,6 +39,78 @@ type Actor struct {
 	Roles []Role `json:"roles"`
 }
 
+// 问题进展。
+type AddProblemProgressInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	ProblemID string  `json:"problemId"`
+	Note      string  `json:"note"`
+}
+
+// 增设科室。
+type AddSectionInput struct {
+	CommandID *string       `json:"commandId,omitempty"`
+	UnitID    string        `json:"unitId"`
+	Section   *SectionInput `json:"section"`
+}
+
+// 调整工作日历。
+type AdjustCalendarInput struct {
+	CommandID *string   `json:"commandId,omitempty"`
+	Date      time.Time `json:"date"`
+	// 是否为工作日。
+	Working bool `json:"working"`
+	// 名称（如 防汛临时休息）。
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// 修改事项。
+type AmendMatterInput struct {
+	CommandID *string      `json:"commandId,omitempty"`
+	Matter    *MatterInput `json:"matter"`
+	Reason    *string      `json:"reason,omitempty"`
+}
+
+// 变更单位。
+type AmendUnitInput struct {
+	CommandID *string          `json:"commandId,omitempty"`
+	UnitID    string           `json:"unitId"`
+	Name      string           `json:"name"`
+	Kinds     []directory.Kind `json:"kinds"`
+}
+
+// 任命审管协调员。
+type AppointCoordinatorInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	UnitID    string  `json:"unitId"`
+	PersonID  string  `json:"personId"`
+	Name      string  `json:"name"`
+	// 级别：1 一级（管理分发）、2 二级（按事项或科室）、3 三级（单位负责人）。
+	Level int `json:"level"`
+	// 二级协调员负责的事项编码。
+	MatterCodes []string `json:"matterCodes,omitempty"`
+	// 二级协调员负责的科室。
+	SectionIds []string `json:"sectionIds,omitempty"`
+}
+
+// 年度考核变更的结果。
+type AssessmentPayload struct {
+	// 考核年度。
+	Year int `json:"year"`
+	// 该年度现行评分细则版本（尚未发布为 0）。
+	RubricVersion int `json:"rubricVersion"`
+	// 是否已定稿。
+	Finalised bool   `json:"finalised"`
+	Position  string `json:"position"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+// 参会人员。
+type AttendeeInput struct {
+	Unit string `json:"unit"`
+	Name string `json:"name"`
+}
+
 // 日历中的一天。
 type CalendarDay struct {
 	// 日期。
@@ -40,6 +119,14 @@ type CalendarDay struct {
 	Working bool `json:"working"`
 	// 该年份尚未公布放假安排（暂定）。
 	Provisional bool `json:"provisional"`
+}
+
+// 工作日历调整的结果。
+type CalendarPayload struct {
+	// 调整后的这一天。
+	Day       *CalendarDay `json:"day"`
+	Position  string       `json:"position"`
+	Duplicate bool         `json:"duplicate"`
 }
 
 // 办件列表（Relay 连接）。
@@ -82,6 +169,85 @@ type CaseFilter struct {
 	DecidedTo *time.Time `json:"decidedTo,omitempty"`
 }
 
+// 办件变更的结果。
+type CasePayload struct {
+	// 写入后的办件（读模型已追上本次写入）。
+	Case *casefile.Case `json:"case,omitempty"`
+	// 本次写入在全局事件日志中的位置（major.minor）；重试时为首次写入的位置。
+	Position string `json:"position"`
+	// 是否为相同 commandId 的重试（未写入任何事件）。
+	Duplicate bool `json:"duplicate"`
+}
+
+// 变更时限政策。
+type ChangePolicyInput struct {
+	CommandID *string              `json:"commandId,omitempty"`
+	Policy    *DeadlinePolicyInput `json:"policy"`
+	// 生效时间（不填为立即）。
+	EffectiveFrom *time.Time `json:"effectiveFrom,omitempty"`
+	Reason        string     `json:"reason"`
+}
+
+// 办结。
+type CloseCaseInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	Note      *string `json:"note,omitempty"`
+}
+
+// 承诺随机抽查。
+type CommitSamplingInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	Year      int     `json:"year"`
+	// 抽查编号（不填则由系统生成）。
+	SamplingID *string `json:"samplingId,omitempty"`
+	// 随机种子的 SHA-256（64位十六进制）。
+	SeedHash string `json:"seedHash"`
+	// 抽查范围说明。
+	Filter string `json:"filter"`
+	// 样本数量。
+	Size int `json:"size"`
+}
+
+// 完成联合检查。
+type CompleteJointInspectionInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 联合检查序号。
+	Seq int `json:"seq"`
+	// 检查发现。
+	Findings string `json:"findings"`
+}
+
+// 完成核查。
+type CompleteVerificationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 核查结果。
+	Result cases.VerificationResult `json:"result"`
+	Note   *string                  `json:"note,omitempty"`
+}
+
+// 定期检查。
+type ConductHalfYearInspectionInput struct {
+	CommandID *string      `json:"commandId,omitempty"`
+	Year      int          `json:"year"`
+	Half      summary.Half `json:"half"`
+	Units     []string     `json:"units"`
+	Notes     *string      `json:"notes,omitempty"`
+}
+
+// 确认整改结果。
+type ConfirmRectificationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 整改序号。
+	Seq int `json:"seq"`
+	// 是否整改到位。
+	Rectified bool    `json:"rectified"`
+	Note      *string `json:"note,omitempty"`
+}
+
 // 会商列表。
 type ConsultationConnection struct {
 	Nodes      []*consultation.Consultation `json:"nodes"`
@@ -89,11 +255,146 @@ type ConsultationConnection struct {
 	TotalCount int                          `json:"totalCount"`
 }
 
+// 会商变更的结果。
+type ConsultationPayload struct {
+	Consultation *consultation.Consultation `json:"consultation,omitempty"`
+	Position     string                     `json:"position"`
+	Duplicate    bool                       `json:"duplicate"`
+}
+
+// 会商工作记录。
+type ConsultationRecordInput struct {
+	// （一）审管联动信息交互基本情况。
+	InformationExchange string `json:"informationExchange"`
+	// （二）主要问题及应对措施。
+	ProblemsAndMeasures string `json:"problemsAndMeasures"`
+	// （三）其他需要会商的内容。
+	Other *string `json:"other,omitempty"`
+}
+
 // 协调员列表。
 type CoordinatorConnection struct {
-	Nodes      []*directory.Coordinator `json:"nodes"`
-	PageInfo   *PageInfo                `json:"pageInfo"`
-	TotalCount int                      `json:"totalCount"`
+	Nodes      []*directory1.Coordinator `json:"nodes"`
+	PageInfo   *PageInfo                 `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+// 更正 correct：未填写的内容保持不变。
+type CorrectPushInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 更正原因。
+	Reason string `json:"reason"`
+	// 替换全部文件（不填则不变）。
+	Documents    []*DocumentInput `json:"documents,omitempty"`
+	PermitNumber *string          `json:"permitNumber,omitempty"`
+	// 行政相对人名称。
+	SubjectName *string `json:"subjectName,omitempty"`
+}
+
+// 信用修复的结果。
+type CreditRecordPayload struct {
+	CreditRecord *credit.Record `json:"creditRecord,omitempty"`
+	Position     string         `json:"position"`
+	Duplicate    bool           `json:"duplicate"`
+}
+
+// 时限政策（工作日数与预警提前量）。
+type DeadlinePolicy struct {
+	// 版本。
+	Version int `json:"version"`
+	// 推送（R1）：审批决定后。
+	PushDays int `json:"pushDays"`
+	// 查收（R2）：推送后。
+	ReceiptDays int `json:"receiptDays"`
+	// 公文（R3）：审批决定后。
+	SealedDocumentDays int `json:"sealedDocumentDays"`
+	// 反馈（R4）：发现问题后。
+	FeedbackDays int `json:"feedbackDays"`
+	// 答复撤销建议（R5）。
+	RevocationAnswerDays int `json:"revocationAnswerDays"`
+	// 启动核查（R6）：审批决定后。
+	VerificationStartDays int `json:"verificationStartDays"`
+	// 联合检查（R7）：启动核查后。
+	JointInspectionDays int `json:"jointInspectionDays"`
+	// 退回后重新推送。
+	ReturnReRouteDays int `json:"returnReRouteDays"`
+	// 会商决议默认期限（R10）。
+	ResolutionDefaultDays int `json:"resolutionDefaultDays"`
+	// 协调员空缺补任（R9）。
+	CoordinatorVacancyDays int `json:"coordinatorVacancyDays"`
+	// 半年工作小结（R11）：半年结束后。
+	SummaryDueDaysAfterHalf int `json:"summaryDueDaysAfterHalf"`
+	// 提示预警：到期前的工作日数。
+	PromptLeadDays int `json:"promptLeadDays"`
+	// 黄色预警：已用时限的百分比。
+	YellowPercent int `json:"yellowPercent"`
+}
+
+// 时限政策（输入）；版本由系统编号。
+type DeadlinePolicyInput struct {
+	PushDays                int `json:"pushDays"`
+	ReceiptDays             int `json:"receiptDays"`
+	SealedDocumentDays      int `json:"sealedDocumentDays"`
+	FeedbackDays            int `json:"feedbackDays"`
+	RevocationAnswerDays    int `json:"revocationAnswerDays"`
+	VerificationStartDays   int `json:"verificationStartDays"`
+	JointInspectionDays     int `json:"jointInspectionDays"`
+	ReturnReRouteDays       int `json:"returnReRouteDays"`
+	ResolutionDefaultDays   int `json:"resolutionDefaultDays"`
+	CoordinatorVacancyDays  int `json:"coordinatorVacancyDays"`
+	SummaryDueDaysAfterHalf int `json:"summaryDueDaysAfterHalf"`
+	PromptLeadDays          int `json:"promptLeadDays"`
+	YellowPercent           int `json:"yellowPercent"`
+}
+
+// 撤销结果决定书。
+type DecideRevocationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 撤销结果决定书文号。
+	DecisionNumber string `json:"decisionNumber"`
+	// 行政相对人是否失信（记入信用记录）。
+	Dishonest bool   `json:"dishonest"`
+	Reason    string `json:"reason"`
+}
+
+// 书面说明。
+type DeclineRevocationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 不予撤销的理由。
+	Explanation string `json:"explanation"`
+	// 书面说明文号。
+	DocumentNumber *string `json:"documentNumber,omitempty"`
+}
+
+// 新增事项。
+type DefineMatterInput struct {
+	CommandID *string      `json:"commandId,omitempty"`
+	Matter    *MatterInput `json:"matter"`
+}
+
+// 退回争议。
+type DisputeReturnInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 退回的监管部门。
+	ReturnUnit string `json:"returnUnit"`
+	// 争议理由。
+	Reason string `json:"reason"`
+}
+
+// 推送的文件（以 SHA-256 标识）。
+type DocumentInput struct {
+	// 文件名。
+	Name string `json:"name"`
+	// 文件类型。
+	Kind cases.DocumentKind `json:"kind"`
+	// SHA-256（64位小写十六进制）。
+	Sha256 string `json:"sha256"`
+	// 字节数。
+	Size int `json:"size"`
 }
 
 // 期限（时限）。
@@ -104,11 +405,42 @@ type DueDate struct {
 	Provisional bool `json:"provisional"`
 }
 
+// 问题上报。
+type EscalateProblemInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	ProblemID string  `json:"problemId"`
+	// 上报至的协调员级别（2→1→3）。
+	To     int    `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// 年度考核定稿。
+type FinaliseYearInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	Year      int     `json:"year"`
+}
+
 // 问题/发现列表。
 type FindingConnection struct {
 	Nodes      []*assessment.Finding `json:"nodes"`
 	PageInfo   *PageInfo             `json:"pageInfo"`
 	TotalCount int                   `json:"totalCount"`
+}
+
+// 问题/发现变更的结果。
+type FindingPayload struct {
+	Finding   *assessment.Finding `json:"finding,omitempty"`
+	Position  string              `json:"position"`
+	Duplicate bool                `json:"duplicate"`
+}
+
+// 行政处罚。
+type ImposePenaltyInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 行政处罚决定书文号。
+	DecisionNumber string `json:"decisionNumber"`
+	Summary        string `json:"summary"`
 }
 
 // 收件箱（Relay 连接）。
@@ -132,11 +464,46 @@ type InspectionConnection struct {
 	TotalCount int                      `json:"totalCount"`
 }
 
+// 告知函。
+type IssueNoticeLetterInput struct {
+	CommandID    *string `json:"commandId,omitempty"`
+	Year         int     `json:"year"`
+	FindingID    string  `json:"findingId"`
+	LetterNumber string  `json:"letterNumber"`
+	// 告知的单位。
+	ToUnit string `json:"toUnit"`
+}
+
 // 事项列表。
 type MatterConnection struct {
-	Nodes      []*directory.Matter `json:"nodes"`
-	PageInfo   *PageInfo           `json:"pageInfo"`
-	TotalCount int                 `json:"totalCount"`
+	Nodes      []*directory1.Matter `json:"nodes"`
+	PageInfo   *PageInfo            `json:"pageInfo"`
+	TotalCount int                  `json:"totalCount"`
+}
+
+// 政务服务事项 matter。
+type MatterInput struct {
+	// 事项编码。
+	Code string `json:"code"`
+	Name string `json:"name"`
+	// 审批部门。
+	ApprovingUnit string `json:"approvingUnit"`
+	// 监管部门（可多个）。
+	SupervisingUnits []string `json:"supervisingUnits"`
+	// 是否适用告知承诺。
+	CommitmentApplies bool `json:"commitmentApplies"`
+	// 重大风险类别（R3）。
+	MajorRisk *directory.MajorRisk `json:"majorRisk,omitempty"`
+}
+
+// 事项变更的结果。
+type MatterPayload struct {
+	// 写入后的事项。
+	Matter *directory1.Matter `json:"matter,omitempty"`
+	// 本次写入在全局事件日志中的位置。
+	Position string `json:"position"`
+	// 是否为相同 commandId 的重试。
+	Duplicate bool `json:"duplicate"`
 }
 
 // 变更：每个领域命令一个变更（由各领域 schema 文件以 extend type Mutation 添加）。
@@ -187,12 +554,42 @@ type ObligationFilter struct {
 	Subject *string `json:"subject,omitempty"`
 }
 
+// 责令限期整改。
+type OrderRectificationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 整改要求。
+	Requirement string `json:"requirement"`
+	// 整改期限。
+	Deadline time.Time `json:"deadline"`
+}
+
+// 组织联合检查。
+type OrganiseJointInspectionInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 参加的其他单位。
+	Units []string `json:"units"`
+	// 检查方案。
+	Plan string `json:"plan"`
+}
+
 // 分页信息（Relay）：endCursor 作为下一页的 after 参数。
 type PageInfo struct {
 	// 本页最后一项的游标（本页为空时为 null）。
 	EndCursor *string `json:"endCursor,omitempty"`
 	// 之后是否还有数据。
 	HasNextPage bool `json:"hasNextPage"`
+}
+
+// 时限政策变更的结果。
+type PolicyPayload struct {
+	// 新政策。
+	Policy *DeadlinePolicy `json:"policy"`
+	// 生效时间。
+	EffectiveFrom time.Time `json:"effectiveFrom"`
+	Position      string    `json:"position"`
+	Duplicate     bool      `json:"duplicate"`
 }
 
 // 问题列表。
@@ -202,8 +599,204 @@ type ProblemConnection struct {
 	TotalCount int                `json:"totalCount"`
 }
 
+// 问题变更的结果。
+type ProblemPayload struct {
+	Problem   *problem.Problem `json:"problem,omitempty"`
+	Position  string           `json:"position"`
+	Duplicate bool             `json:"duplicate"`
+}
+
+// 发布评分细则。
+type PublishRubricInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	Year      int     `json:"year"`
+	// 评分细则（JSON，字段同 docs/rubric.md）。
+	Rubric json.RawMessage `json:"rubric"`
+}
+
+// 推送 push。
+type PushApprovalInput struct {
+	// 幂等键（可选）。
+	CommandID *string `json:"commandId,omitempty"`
+	// 办件编号。
+	CaseID string `json:"caseId"`
+	// 事项编码（政务服务事项目录）。
+	MatterCode string `json:"matterCode"`
+	// 行政相对人。
+	Subject *SubjectInput `json:"subject"`
+	// 办理结果。
+	Outcome cases.Outcome `json:"outcome"`
+	// 审批决定时间。
+	DecidedAt time.Time `json:"decidedAt"`
+	// 审批方式（一般或告知承诺）。
+	Mode cases.Mode `json:"mode"`
+	// 申请材料、审批结果（告知承诺另附承诺书）。
+	Documents []*DocumentInput `json:"documents"`
+	// 许可证号。
+	PermitNumber *string `json:"permitNumber,omitempty"`
+	// 确认统一社会信用代码校验位未通过的提示（部分早期试点代码合法但校验不通过）。
+	ConfirmCheckWarning *bool `json:"confirmCheckWarning,omitempty"`
+	// 确认重复推送（同一事项、同一行政相对人已有未办结办件）。
+	ConfirmDuplicate *bool `json:"confirmDuplicate,omitempty"`
+}
+
 // 查询。
 type Query struct {
+}
+
+// 记录问题。
+type RaiseProblemInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	// 问题编号（不填则由系统生成；带 commandId 重试时生成相同编号）。
+	ProblemID *string `json:"problemId,omitempty"`
+	// 所属单位。
+	Unit        string `json:"unit"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	// 相关办件。
+	RelatedCaseIds []string `json:"relatedCaseIds,omitempty"`
+	// 相关事项编码。
+	MatterCode *string `json:"matterCode,omitempty"`
+}
+
+// 重新推送 re-route。
+type ReRouteInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 新增的监管部门（尚有其他监管部门时可为空：接受退回）。
+	Units []string `json:"units"`
+	Note  *string  `json:"note,omitempty"`
+}
+
+// 查收 receive。
+type ReceivePushInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+}
+
+// 记录会商。
+type RecordConsultationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	// 会商编号（不填则由系统生成）。
+	ConsultationID *string             `json:"consultationId,omitempty"`
+	Scope          consultation1.Scope `json:"scope"`
+	// 本部门会商的单位。
+	Unit        *string                  `json:"unit,omitempty"`
+	HeldAt      time.Time                `json:"heldAt"`
+	Attendees   []*AttendeeInput         `json:"attendees"`
+	Record      *ConsultationRecordInput `json:"record"`
+	Resolutions []*ResolutionInput       `json:"resolutions,omitempty"`
+}
+
+// 记录问题/发现。
+type RecordFindingInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	Year      int     `json:"year"`
+	// 编号（不填则由系统生成）。
+	FindingID *string                 `json:"findingId,omitempty"`
+	Source    scorecard.FindingSource `json:"source"`
+	// 涉及单位。
+	Unit string `json:"unit"`
+	// 随机抽查发现：抽中的办件。
+	CaseID *string `json:"caseId,omitempty"`
+	// 随机抽查发现：抽查编号。
+	SamplingID  *string             `json:"samplingId,omitempty"`
+	Description string              `json:"description"`
+	Severity    *scorecard.Severity `json:"severity,omitempty"`
+	// 问题个数（默认1）。
+	Problems *int `json:"problems,omitempty"`
+	// 扣分的考核部分（默认按细则）。
+	Part *scorecard.PartKey `json:"part,omitempty"`
+	// 扣分（正数时取代细则的扣分）。
+	Deduction *float64 `json:"deduction,omitempty"`
+}
+
+// 登记公文。
+type RecordSealedDocumentInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 公文文号。
+	Number string `json:"number"`
+}
+
+// 记录违法违诺。
+type RecordViolationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 发现时间（反馈时限自此起算）。
+	DiscoveredAt time.Time `json:"discoveredAt"`
+	Description  string    `json:"description"`
+}
+
+// 安全日志的一条：一次被拒绝的操作。
+type Refusal struct {
+	ID string `json:"id"`
+	// 时间。
+	At time.Time `json:"at"`
+	// 操作人。
+	Actor *Actor `json:"actor"`
+	// API 操作（如 receivePush）。
+	Operation string `json:"operation"`
+	// 领域命令（如 cases.Receive）。
+	Command string `json:"command"`
+	// 操作对象（事件流）。
+	Target string `json:"target"`
+	// 拒绝代码。
+	Code string `json:"code"`
+	// 拒绝原因。
+	Message string `json:"message"`
+	// 来源地址。
+	RemoteAddr string `json:"remoteAddr"`
+	// 代理转发的来源（X-Forwarded-For）。
+	ForwardedFor string `json:"forwardedFor"`
+	// 请求编号。
+	RequestID string `json:"requestId"`
+	// 客户端幂等键。
+	CommandID string `json:"commandId"`
+}
+
+// 登记单位。
+type RegisterUnitInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	UnitID    string  `json:"unitId"`
+	Name      string  `json:"name"`
+	// 单位类型（可多选）。
+	Kinds    []directory.Kind `json:"kinds"`
+	Sections []*SectionInput  `json:"sections,omitempty"`
+}
+
+// 免去审管协调员。
+type RelieveCoordinatorInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	UnitID    string  `json:"unitId"`
+	PersonID  string  `json:"personId"`
+	Level     int     `json:"level"`
+	Reason    string  `json:"reason"`
+}
+
+// 信用修复。
+type RepairCreditEntryInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	// 失信记录编号（<行政相对人代码>-<序号>）。
+	EntryID string `json:"entryId"`
+	Reason  string `json:"reason"`
+}
+
+// 报告决议已落实。
+type ReportResolutionImplementedInput struct {
+	CommandID      *string `json:"commandId,omitempty"`
+	ConsultationID string  `json:"consultationId"`
+	ResolutionID   string  `json:"resolutionId"`
+	Note           string  `json:"note"`
+}
+
+// 建议撤销。
+type RequestRevocationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 建议撤销的正式行文文号。
+	DocumentNumber string `json:"documentNumber"`
+	Reason         string `json:"reason"`
 }
 
 // 决议列表。
@@ -213,6 +806,62 @@ type ResolutionConnection struct {
 	TotalCount int                        `json:"totalCount"`
 }
 
+// 会商决议。
+type ResolutionInput struct {
+	// 决议编号（不填为 <会商编号>-R<序号>）。
+	ID   *string `json:"id,omitempty"`
+	Text string  `json:"text"`
+	// 负责落实的单位。
+	OwnerUnit string `json:"ownerUnit"`
+	// 落实期限（不填为会商后按政策的工作日数）。
+	DueDate *time.Time `json:"dueDate,omitempty"`
+}
+
+// 问题解决。
+type ResolveProblemInput struct {
+	CommandID  *string `json:"commandId,omitempty"`
+	ProblemID  string  `json:"problemId"`
+	Resolution string  `json:"resolution"`
+}
+
+// 裁定退回争议。
+type ResolveReturnDisputeInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 退回的监管部门。
+	ReturnUnit string `json:"returnUnit"`
+	// 裁定结果。
+	Decision cases.DisputeDecision `json:"decision"`
+	Note     *string               `json:"note,omitempty"`
+}
+
+// 停用事项。
+type RetireMatterInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	Code      string  `json:"code"`
+	Reason    string  `json:"reason"`
+}
+
+// 退回 return。
+type ReturnPushInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 退回原因。
+	Reason cases.ReturnReason `json:"reason"`
+	// 说明（原因为其他时必填）。
+	Note *string `json:"note,omitempty"`
+}
+
+// 公布随机抽查种子。
+type RevealSamplingInput struct {
+	CommandID  *string `json:"commandId,omitempty"`
+	Year       int     `json:"year"`
+	SamplingID string  `json:"samplingId"`
+	Seed       string  `json:"seed"`
+	// 候选办件编号。
+	Population []string `json:"population"`
+}
+
 // 随机抽查列表。
 type SamplingConnection struct {
 	Nodes      []*assessment.Sampling `json:"nodes"`
@@ -220,11 +869,34 @@ type SamplingConnection struct {
 	TotalCount int                    `json:"totalCount"`
 }
 
+// 随机抽查变更的结果。
+type SamplingPayload struct {
+	Sampling  *assessment.Sampling `json:"sampling,omitempty"`
+	Position  string               `json:"position"`
+	Duplicate bool                 `json:"duplicate"`
+}
+
 // 考核排名。
 type ScorecardConnection struct {
-	Nodes      []*scorecard.Rank `json:"nodes"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	Nodes      []*scorecard1.Rank `json:"nodes"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+// 科室 section。
+type SectionInput struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// 审批或监管科室。
+	Side directory.Side `json:"side"`
+}
+
+// 安全日志（分页）。
+type SecurityLogConnection struct {
+	Nodes       []*Refusal `json:"nodes"`
+	EndCursor   *string    `json:"endCursor,omitempty"`
+	HasNextPage bool       `json:"hasNextPage"`
+	TotalCount  int        `json:"totalCount"`
 }
 
 // 服务信息。
@@ -241,22 +913,77 @@ type ServerInfo struct {
 	Now time.Time `json:"now"`
 }
 
+// 启动核查。
+type StartVerificationInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+}
+
+// 行政相对人。
+type SubjectInput struct {
+	// 类型：法人和其他组织或自然人。
+	Kind subject.Kind `json:"kind"`
+	// 统一社会信用代码或居民身份证号。
+	ID string `json:"id"`
+	// 名称或姓名。
+	Name string `json:"name"`
+}
+
+// 反馈 feedback。
+type SubmitFeedbackInput struct {
+	CommandID *string `json:"commandId,omitempty"`
+	CaseID    string  `json:"caseId"`
+	// 违法违诺记录序号。
+	ViolationSeq int `json:"violationSeq"`
+	// 反馈方式。
+	Channel cases.Channel `json:"channel"`
+	// 函件文号（纸质盖章函件时必填）。
+	LetterNumber *string `json:"letterNumber,omitempty"`
+	Content      string  `json:"content"`
+}
+
+// 提交工作小结。
+type SubmitSummaryInput struct {
+	CommandID *string      `json:"commandId,omitempty"`
+	Unit      string       `json:"unit"`
+	Year      int          `json:"year"`
+	Half      summary.Half `json:"half"`
+	Content   string       `json:"content"`
+}
+
 // 订阅（graphql-transport-ws 协议，身份在 connection_init 中提供）。
 type Subscription struct {
 }
 
 // 工作小结列表。
 type SummaryConnection struct {
-	Nodes      []*summary.Summary `json:"nodes"`
-	PageInfo   *PageInfo          `json:"pageInfo"`
-	TotalCount int                `json:"totalCount"`
+	Nodes      []*summary1.Summary `json:"nodes"`
+	PageInfo   *PageInfo           `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+// 工作小结提交的结果。
+type SummaryPayload struct {
+	Summary   *summary1.Summary `json:"summary,omitempty"`
+	Position  string            `json:"position"`
+	Duplicate bool              `json:"duplicate"`
 }
 
 // 单位列表。
 type UnitConnection struct {
-	Nodes      []*directory.Unit `json:"nodes"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	Nodes      []*directory1.Unit `json:"nodes"`
+	PageInfo   *PageInfo          `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+// 单位变更的结果。
+type UnitPayload struct {
+	// 写入后的单位。
+	Unit *directory1.Unit `json:"unit,omitempty"`
+	// 本次写入在全局事件日志中的位置。
+	Position string `json:"position"`
+	// 是否为相同 commandId 的重试。
+	Duplicate bool `json:"duplicate"`
 }
 
 // 工作日统计（法定节假日与调休）。

@@ -226,3 +226,17 @@ func (s *Service) refused(ctx context.Context, m Meta, a domain.Actor, what, tar
 	}
 	return err
 }
+
+// ReadModels returns the read-model store and catalog the service reads,
+// for the API to read the view a command affected.
+func (s *Service) ReadModels() (rmstore.DB, *projections.Catalog) { return s.db, s.cat }
+
+// Calendar returns the working-day calendar in force: the statutory data
+// with the district's adjustments (the time-policy stream folded now).
+func (s *Service) Calendar(ctx context.Context) (domain.Calendar, error) {
+	l, err := command.Load(ctx, s.store, s.reg, timePolicyDecider, timepolicy.Stream, command.LoadOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("service: load calendar: %w", err)
+	}
+	return l.State.Calendar(), nil
+}
