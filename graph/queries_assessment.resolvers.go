@@ -7,7 +7,7 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"shenguan/domain"
 	scorecard1 "shenguan/domain/scorecard"
 	"shenguan/graph/model"
 	"shenguan/projections/assessment"
@@ -15,29 +15,134 @@ import (
 )
 
 func (r *queryResolver) Scorecard(ctx context.Context, unit string, year int) (*scorecard.Card, error) {
-	panic(fmt.Errorf("not implemented: Scorecard - scorecard"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !canSeeUnitObject(a, unit) {
+		return nil, domain.ErrForbidden.With("只能查询本单位的考核成绩")
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	c, err := scorecard.Get(ctx, r.ReadDB, r.Catalog, unit, year)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &c, nil
 }
 
 func (r *queryResolver) Scorecards(ctx context.Context, year int, first *int, after *string) (*model.ScorecardConnection, error) {
-	panic(fmt.Errorf("not implemented: Scorecards - scorecards"))
+	if _, err := districtReader(ctx); err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := scorecard.Ranking(ctx, r.ReadDB, r.Catalog, year, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.ScorecardConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Samplings(ctx context.Context, year *int, first *int, after *string) (*model.SamplingConnection, error) {
-	panic(fmt.Errorf("not implemented: Samplings - samplings"))
+	if _, err := districtReader(ctx); err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := assessment.Samplings(ctx, r.ReadDB, r.Catalog, deref(year), n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.SamplingConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Sampling(ctx context.Context, year int, id string) (*assessment.Sampling, error) {
-	panic(fmt.Errorf("not implemented: Sampling - sampling"))
+	if _, err := districtReader(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	s, err := assessment.SamplingByID(ctx, r.ReadDB, r.Catalog, year, id)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &s, nil
 }
 
 func (r *queryResolver) Findings(ctx context.Context, year *int, unit *string, source *scorecard1.FindingSource, samplingID *string, first *int, after *string) (*model.FindingConnection, error) {
-	panic(fmt.Errorf("not implemented: Findings - findings"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, unit)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := assessment.FindingFilter{Year: deref(year), Unit: u, Source: deref(source), SamplingID: deref(samplingID)}
+	p, err := assessment.Findings(ctx, r.ReadDB, r.Catalog, f, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.FindingConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) NoticeLetters(ctx context.Context, year *int, toUnit *string, first *int, after *string) (*model.NoticeLetterConnection, error) {
-	panic(fmt.Errorf("not implemented: NoticeLetters - noticeLetters"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, toUnit)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := assessment.NoticeLetters(ctx, r.ReadDB, r.Catalog, assessment.LetterFilter{Year: deref(year), ToUnit: u}, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.NoticeLetterConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Inspections(ctx context.Context, year *int, first *int, after *string) (*model.InspectionConnection, error) {
-	panic(fmt.Errorf("not implemented: Inspections - inspections"))
+	if _, err := districtReader(ctx); err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := assessment.Inspections(ctx, r.ReadDB, r.Catalog, deref(year), n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.InspectionConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }

@@ -7,23 +7,79 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/graph/model"
 	"shenguan/projections/casefile"
 )
 
 func (r *queryResolver) Case(ctx context.Context, id string) (*casefile.Case, error) {
-	panic(fmt.Errorf("not implemented: Case - case"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.caseFor(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 func (r *queryResolver) Cases(ctx context.Context, filter *model.CaseFilter, first *int, after *string) (*model.CaseConnection, error) {
-	panic(fmt.Errorf("not implemented: Cases - cases"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := casefile.List(ctx, r.ReadDB, r.Catalog, caseFilter(a, caseFilterOf(filter)), n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return caseConnection(p), nil
 }
 
 func (r *queryResolver) Inbox(ctx context.Context, unit *string, first *int, after *string) (*model.InboxConnection, error) {
-	panic(fmt.Errorf("not implemented: Inbox - inbox"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, unit)
+	if err != nil {
+		return nil, err
+	}
+	if u == "" {
+		u = a.Unit
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	return r.inbox(ctx, u, n, cur)
 }
 
 func (r *queryResolver) RoutingFailed(ctx context.Context, approvingUnit *string, first *int, after *string) (*model.CaseConnection, error) {
-	panic(fmt.Errorf("not implemented: RoutingFailed - routingFailed"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, approvingUnit)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := casefile.RoutingFailed(ctx, r.ReadDB, r.Catalog, u, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return caseConnection(p), nil
 }

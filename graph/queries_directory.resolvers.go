@@ -7,28 +7,91 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/domain/directory"
 	"shenguan/graph/model"
 	directory1 "shenguan/projections/directory"
 )
 
 func (r *queryResolver) Units(ctx context.Context, kind *directory.Kind, first *int, after *string) (*model.UnitConnection, error) {
-	panic(fmt.Errorf("not implemented: Units - units"))
+	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := directory1.Units(ctx, r.ReadDB, r.Catalog, directory1.UnitFilter{Kind: deref(kind)}, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.UnitConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Unit(ctx context.Context, id string) (*directory1.Unit, error) {
-	panic(fmt.Errorf("not implemented: Unit - unit"))
+	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	u, err := directory1.UnitByID(ctx, r.ReadDB, r.Catalog, id)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &u, nil
 }
 
 func (r *queryResolver) Matters(ctx context.Context, approvingUnit *string, supervisingUnit *string, retired *bool, first *int, after *string) (*model.MatterConnection, error) {
-	panic(fmt.Errorf("not implemented: Matters - matters"))
+	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := directory1.MatterFilter{ApprovingUnit: deref(approvingUnit), SupervisingUnit: deref(supervisingUnit), Retired: retired}
+	p, err := directory1.Matters(ctx, r.ReadDB, r.Catalog, f, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.MatterConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Matter(ctx context.Context, code string) (*directory1.Matter, error) {
-	panic(fmt.Errorf("not implemented: Matter - matter"))
+	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	m, err := directory1.MatterByCode(ctx, r.ReadDB, r.Catalog, code)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &m, nil
 }
 
 func (r *queryResolver) Coordinators(ctx context.Context, unit *string, level *int, active *bool, first *int, after *string) (*model.CoordinatorConnection, error) {
-	panic(fmt.Errorf("not implemented: Coordinators - coordinators"))
+	if _, err := reader(ctx); err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := directory1.CoordinatorFilter{Unit: deref(unit), Level: deref(level), Active: active}
+	p, err := directory1.Coordinators(ctx, r.ReadDB, r.Catalog, f, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.CoordinatorConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }

@@ -7,15 +7,52 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/graph/model"
 	"shenguan/projections/obligation"
 )
 
 func (r *queryResolver) Obligations(ctx context.Context, filter *model.ObligationFilter, first *int, after *string) (*model.ObligationConnection, error) {
-	panic(fmt.Errorf("not implemented: Obligations - obligations"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if filter == nil {
+		filter = &model.ObligationFilter{}
+	}
+	unit, respOnly, err := obligationScope(a, filter.Unit, deref(filter.ResponsibleOnly))
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := obligation.Filter{Unit: unit, ResponsibleOnly: respOnly, Kind: deref(filter.Kind), State: deref(filter.State), Subject: deref(filter.Subject)}
+	p, err := obligation.List(ctx, r.ReadDB, r.Catalog, f, r.now(), n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return obligationConnection(p), nil
 }
 
 func (r *queryResolver) ObligationCounts(ctx context.Context, unit *string) ([]*obligation.Count, error) {
-	panic(fmt.Errorf("not implemented: ObligationCounts - obligationCounts"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, unit)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	cs, err := obligation.Counts(ctx, r.ReadDB, r.Catalog, u, r.now())
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return ptrs(cs), nil
 }

@@ -7,41 +7,164 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"shenguan/domain/consultation"
 	"shenguan/domain/problem"
 	"shenguan/domain/summary"
 	"shenguan/graph/model"
+	"shenguan/projections"
 	consultation1 "shenguan/projections/consultation"
 	"shenguan/projections/credit"
 	problem1 "shenguan/projections/problem"
+	summary1 "shenguan/projections/summary"
 	"time"
 )
 
 func (r *queryResolver) CreditRecord(ctx context.Context, subject string) (*credit.Record, error) {
-	panic(fmt.Errorf("not implemented: CreditRecord - creditRecord"))
+	if _, err := requireRole(ctx, creditRoles...); err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	rec, err := credit.RecordOf(ctx, r.ReadDB, r.Catalog, subject)
+	if errors.Is(err, projections.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &rec, nil
 }
 
 func (r *queryResolver) Problems(ctx context.Context, unit *string, level *int, status *problem.Status, first *int, after *string) (*model.ProblemConnection, error) {
-	panic(fmt.Errorf("not implemented: Problems - problems"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, unit)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := problem1.Filter{Unit: u, Level: problem.Level(deref(level)), Status: deref(status)}
+	p, err := problem1.Problems(ctx, r.ReadDB, r.Catalog, f, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.ProblemConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Problem(ctx context.Context, id string) (*problem1.Problem, error) {
-	panic(fmt.Errorf("not implemented: Problem - problem"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	p, err := problem1.ProblemByID(ctx, r.ReadDB, r.Catalog, id)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	if !canSeeUnitObject(a, p.Unit) {
+		return nil, errHidden
+	}
+	return &p, nil
 }
 
 func (r *queryResolver) Consultations(ctx context.Context, scope *consultation.Scope, unit *string, from *time.Time, to *time.Time, first *int, after *string) (*model.ConsultationConnection, error) {
-	panic(fmt.Errorf("not implemented: Consultations - consultations"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, unit)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := consultation1.Filter{Scope: deref(scope), Unit: u, From: deref(from), To: deref(to)}
+	p, err := consultation1.Consultations(ctx, r.ReadDB, r.Catalog, f, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.ConsultationConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Consultation(ctx context.Context, id string) (*consultation1.Consultation, error) {
-	panic(fmt.Errorf("not implemented: Consultation - consultation"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	c, err := consultation1.ConsultationByID(ctx, r.ReadDB, r.Catalog, id)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	if !canSeeConsultation(a, c) {
+		return nil, errHidden
+	}
+	return &c, nil
 }
 
 func (r *queryResolver) Resolutions(ctx context.Context, ownerUnit *string, implemented *bool, consultationID *string, first *int, after *string) (*model.ResolutionConnection, error) {
-	panic(fmt.Errorf("not implemented: Resolutions - resolutions"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, ownerUnit)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := consultation1.ResolutionFilter{OwnerUnit: u, Implemented: implemented, ConsultationID: deref(consultationID)}
+	p, err := consultation1.Resolutions(ctx, r.ReadDB, r.Catalog, f, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.ResolutionConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }
 
 func (r *queryResolver) Summaries(ctx context.Context, unit *string, year *int, half *summary.Half, first *int, after *string) (*model.SummaryConnection, error) {
-	panic(fmt.Errorf("not implemented: Summaries - summaries"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitScope(a, unit)
+	if err != nil {
+		return nil, err
+	}
+	n, cur, err := pageArgs(first, after)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	f := summary1.Filter{Unit: u, Year: deref(year), Half: deref(half)}
+	p, err := summary1.Summaries(ctx, r.ReadDB, r.Catalog, f, n, cur)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	return &model.SummaryConnection{Nodes: ptrs(p.Items), PageInfo: pageInfo(p.EndCursor, p.HasNext), TotalCount: p.TotalCount}, nil
 }

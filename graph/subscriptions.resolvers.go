@@ -7,7 +7,7 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"shenguan/domain"
 	"shenguan/eventstore"
 	"shenguan/graph/generated"
 	"shenguan/graph/model"
@@ -16,55 +16,75 @@ import (
 )
 
 func (r *eventEnvelopeResolver) Position(ctx context.Context, obj *eventstore.Event) (string, error) {
-	panic(fmt.Errorf("not implemented: Position - position"))
+	return obj.Position.String(), nil
 }
 
 func (r *eventEnvelopeResolver) Version(ctx context.Context, obj *eventstore.Event) (int, error) {
-	panic(fmt.Errorf("not implemented: Version - version"))
+	return int(obj.Version), nil
 }
 
 func (r *eventEnvelopeResolver) Actor(ctx context.Context, obj *eventstore.Event) (*string, error) {
-	panic(fmt.Errorf("not implemented: Actor - actor"))
+	return optString(obj.Metadata.ActorID), nil
 }
 
 func (r *eventEnvelopeResolver) Unit(ctx context.Context, obj *eventstore.Event) (*string, error) {
-	panic(fmt.Errorf("not implemented: Unit - unit"))
+	return optString(obj.Metadata.ActorUnit), nil
 }
 
 func (r *eventEnvelopeResolver) CommandID(ctx context.Context, obj *eventstore.Event) (*string, error) {
-	panic(fmt.Errorf("not implemented: CommandID - commandId"))
+	return optString(obj.Metadata.CommandID), nil
 }
 
 func (r *eventEnvelopeResolver) CorrelationID(ctx context.Context, obj *eventstore.Event) (*string, error) {
-	panic(fmt.Errorf("not implemented: CorrelationID - correlationId"))
+	return optString(obj.Metadata.CorrelationID), nil
 }
 
 func (r *eventEnvelopeResolver) OccurredAt(ctx context.Context, obj *eventstore.Event) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: OccurredAt - occurredAt"))
+	t := obj.Metadata.OccurredAt
+	return &t, nil
 }
 
 func (r *eventEnvelopeResolver) Hash(ctx context.Context, obj *eventstore.Event) (string, error) {
-	panic(fmt.Errorf("not implemented: Hash - hash"))
+	return hashHex(obj.Hash), nil
 }
 
 func (r *eventEnvelopeResolver) PrevHash(ctx context.Context, obj *eventstore.Event) (string, error) {
-	panic(fmt.Errorf("not implemented: PrevHash - prevHash"))
+	return hashHex(obj.PrevHash), nil
 }
 
 func (r *subscriptionResolver) InboxChanged(ctx context.Context, first *int) (<-chan *model.InboxConnection, error) {
-	panic(fmt.Errorf("not implemented: InboxChanged - inboxChanged"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, _, err := pageArgs(first, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r.inboxChanges(ctx, a.Unit, n)
 }
 
 func (r *subscriptionResolver) CaseChanged(ctx context.Context, id string) (<-chan *casefile.Case, error) {
-	panic(fmt.Errorf("not implemented: CaseChanged - caseChanged"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.caseChanges(ctx, a, id)
 }
 
 func (r *subscriptionResolver) ObligationAlerts(ctx context.Context) (<-chan *model.ObligationAlert, error) {
-	panic(fmt.Errorf("not implemented: ObligationAlerts - obligationAlerts"))
+	a, err := reader(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.obligationAlerts(ctx, a)
 }
 
 func (r *subscriptionResolver) Events(ctx context.Context, fromPosition *string) (<-chan *eventstore.Event, error) {
-	panic(fmt.Errorf("not implemented: Events - events"))
+	if _, err := requireRole(ctx, domain.RoleAuditor); err != nil {
+		return nil, err
+	}
+	return r.eventTail(ctx, deref(fromPosition))
 }
 
 func (r *Resolver) EventEnvelope() generated.EventEnvelopeResolver { return &eventEnvelopeResolver{r} }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/domain"
 	"shenguan/domain/scorecard"
 	"shenguan/graph/generated"
@@ -16,43 +15,43 @@ import (
 )
 
 func (r *findingResolver) ID(ctx context.Context, obj *assessment.Finding) (string, error) {
-	panic(fmt.Errorf("not implemented: ID - id"))
+	return obj.Finding.ID, nil
 }
 
 func (r *findingResolver) Source(ctx context.Context, obj *assessment.Finding) (scorecard.FindingSource, error) {
-	panic(fmt.Errorf("not implemented: Source - source"))
+	return obj.Finding.Source, nil
 }
 
 func (r *findingResolver) Unit(ctx context.Context, obj *assessment.Finding) (string, error) {
-	panic(fmt.Errorf("not implemented: Unit - unit"))
+	return obj.Finding.Unit, nil
 }
 
 func (r *findingResolver) Severity(ctx context.Context, obj *assessment.Finding) (scorecard.Severity, error) {
-	panic(fmt.Errorf("not implemented: Severity - severity"))
+	return severityOf(obj.Finding), nil
 }
 
 func (r *findingResolver) Problems(ctx context.Context, obj *assessment.Finding) (int, error) {
-	panic(fmt.Errorf("not implemented: Problems - problems"))
+	return problemsOf(obj.Finding), nil
 }
 
 func (r *findingResolver) Points(ctx context.Context, obj *assessment.Finding) (float64, error) {
-	panic(fmt.Errorf("not implemented: Points - points"))
+	return obj.Finding.Points, nil
 }
 
 func (r *findingResolver) Part(ctx context.Context, obj *assessment.Finding) (*scorecard.PartKey, error) {
-	panic(fmt.Errorf("not implemented: Part - part"))
+	return partOf(obj.Finding), nil
 }
 
 func (r *findingResolver) Description(ctx context.Context, obj *assessment.Finding) (string, error) {
-	panic(fmt.Errorf("not implemented: Description - description"))
+	return obj.Finding.Description, nil
 }
 
 func (r *samplingResolver) RevealedBy(ctx context.Context, obj *assessment.Sampling) (*domain.Actor, error) {
-	panic(fmt.Errorf("not implemented: RevealedBy - revealedBy"))
+	return optActor(obj.RevealedBy), nil
 }
 
 func (r *samplingResolver) RevealedAt(ctx context.Context, obj *assessment.Sampling) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: RevealedAt - revealedAt"))
+	return optTime(obj.RevealedAt), nil
 }
 
 func (r *Resolver) Finding() generated.FindingResolver { return &findingResolver{r} }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/graph/generated"
 	"shenguan/projections/casefile"
 	"shenguan/projections/directory"
@@ -16,31 +15,31 @@ import (
 )
 
 func (r *caseResolver) Matter(ctx context.Context, obj *casefile.Case) (*directory.Matter, error) {
-	panic(fmt.Errorf("not implemented: Matter - matter"))
+	return r.matterByCode(ctx, obj.MatterCode)
 }
 
 func (r *caseResolver) PushedAt(ctx context.Context, obj *casefile.Case) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: PushedAt - pushedAt"))
+	return optTime(obj.PushedAt), nil
 }
 
 func (r *caseResolver) RerouteSince(ctx context.Context, obj *casefile.Case) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: RerouteSince - rerouteSince"))
+	return optTime(obj.RerouteSince), nil
 }
 
 func (r *caseResolver) Version(ctx context.Context, obj *casefile.Case) (int, error) {
-	panic(fmt.Errorf("not implemented: Version - version"))
+	return int(obj.Version), nil
 }
 
 func (r *caseResolver) Position(ctx context.Context, obj *casefile.Case) (string, error) {
-	panic(fmt.Errorf("not implemented: Position - position"))
+	return obj.Position.String(), nil
 }
 
 func (r *caseResolver) Obligations(ctx context.Context, obj *casefile.Case) ([]*obligation.Item, error) {
-	panic(fmt.Errorf("not implemented: Obligations - obligations"))
+	return r.caseObligations(ctx, obj.ID)
 }
 
 func (r *caseUnitResolver) AddressedAt(ctx context.Context, obj *casefile.Unit) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: AddressedAt - addressedAt"))
+	return optTime(obj.AddressedAt), nil
 }
 
 func (r *Resolver) Case() generated.CaseResolver { return &caseResolver{r} }

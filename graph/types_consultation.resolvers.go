@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/domain"
 	"shenguan/graph/generated"
 	"shenguan/projections/consultation"
@@ -15,23 +14,23 @@ import (
 )
 
 func (r *consultationResolver) Unit(ctx context.Context, obj *consultation.Consultation) (*string, error) {
-	panic(fmt.Errorf("not implemented: Unit - unit"))
+	return optString(obj.Unit), nil
 }
 
 func (r *consultationResolver) Resolutions(ctx context.Context, obj *consultation.Consultation) ([]*consultation.Resolution, error) {
-	panic(fmt.Errorf("not implemented: Resolutions - resolutions"))
+	return r.consultationResolutions(ctx, obj)
 }
 
 func (r *resolutionResolver) DueDate(ctx context.Context, obj *consultation.Resolution) (*string, error) {
-	panic(fmt.Errorf("not implemented: DueDate - dueDate"))
+	return optString(obj.DueDate), nil
 }
 
 func (r *resolutionResolver) ImplementedAt(ctx context.Context, obj *consultation.Resolution) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: ImplementedAt - implementedAt"))
+	return optTime(obj.ImplementedAt), nil
 }
 
 func (r *resolutionResolver) ReportedBy(ctx context.Context, obj *consultation.Resolution) (*domain.Actor, error) {
-	panic(fmt.Errorf("not implemented: ReportedBy - reportedBy"))
+	return optActor(obj.ReportedBy), nil
 }
 
 func (r *Resolver) Consultation() generated.ConsultationResolver { return &consultationResolver{r} }

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/domain"
 	"shenguan/graph/generated"
 	"shenguan/projections/credit"
@@ -15,11 +14,11 @@ import (
 )
 
 func (r *creditEntryResolver) RepairedAt(ctx context.Context, obj *credit.Entry) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: RepairedAt - repairedAt"))
+	return optTime(obj.RepairedAt), nil
 }
 
 func (r *creditEntryResolver) RepairedBy(ctx context.Context, obj *credit.Entry) (*domain.Actor, error) {
-	panic(fmt.Errorf("not implemented: RepairedBy - repairedBy"))
+	return optActor(obj.RepairedBy), nil
 }
 
 func (r *Resolver) CreditEntry() generated.CreditEntryResolver { return &creditEntryResolver{r} }

@@ -7,18 +7,17 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/graph/generated"
 	"shenguan/projections/directory"
 	"time"
 )
 
 func (r *coordinatorResolver) RelievedAt(ctx context.Context, obj *directory.Coordinator) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: RelievedAt - relievedAt"))
+	return optTime(obj.RelievedAt), nil
 }
 
 func (r *matterResolver) RetiredAt(ctx context.Context, obj *directory.Matter) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: RetiredAt - retiredAt"))
+	return optTime(obj.RetiredAt), nil
 }
 
 func (r *Resolver) Coordinator() generated.CoordinatorResolver { return &coordinatorResolver{r} }

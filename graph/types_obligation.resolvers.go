@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/graph/generated"
 	"shenguan/graph/model"
 	"shenguan/projections/obligation"
@@ -15,15 +14,15 @@ import (
 )
 
 func (r *obligationResolver) CounterpartUnit(ctx context.Context, obj *obligation.Item) (*string, error) {
-	panic(fmt.Errorf("not implemented: CounterpartUnit - counterpartUnit"))
+	return optString(obj.CounterpartUnit), nil
 }
 
 func (r *obligationResolver) Due(ctx context.Context, obj *obligation.Item) (*model.DueDate, error) {
-	panic(fmt.Errorf("not implemented: Due - due"))
+	return dueModel(obj.Due), nil
 }
 
 func (r *obligationResolver) NextAt(ctx context.Context, obj *obligation.Item) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: NextAt - nextAt"))
+	return optTime(obj.NextAt), nil
 }
 
 func (r *Resolver) Obligation() generated.ObligationResolver { return &obligationResolver{r} }

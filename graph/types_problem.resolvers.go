@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/domain"
 	problem1 "shenguan/domain/problem"
 	"shenguan/graph/generated"
@@ -16,35 +15,35 @@ import (
 )
 
 func (r *problemResolver) Level(ctx context.Context, obj *problem.Problem) (int, error) {
-	panic(fmt.Errorf("not implemented: Level - level"))
+	return int(obj.Level), nil
 }
 
 func (r *problemResolver) ResolvedBy(ctx context.Context, obj *problem.Problem) (*domain.Actor, error) {
-	panic(fmt.Errorf("not implemented: ResolvedBy - resolvedBy"))
+	return optActor(obj.ResolvedBy), nil
 }
 
 func (r *problemResolver) ResolvedAt(ctx context.Context, obj *problem.Problem) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: ResolvedAt - resolvedAt"))
+	return optTime(obj.ResolvedAt), nil
 }
 
 func (r *problemResolver) Trail(ctx context.Context, obj *problem.Problem) ([]*problem1.Step, error) {
-	panic(fmt.Errorf("not implemented: Trail - trail"))
+	return r.problemTrail(ctx, obj)
 }
 
 func (r *problemResolver) Progress(ctx context.Context, obj *problem.Problem) ([]*problem1.Progress, error) {
-	panic(fmt.Errorf("not implemented: Progress - progress"))
+	return r.problemProgress(ctx, obj)
 }
 
 func (r *problemProgressResolver) Level(ctx context.Context, obj *problem1.Progress) (int, error) {
-	panic(fmt.Errorf("not implemented: Level - level"))
+	return int(obj.Level), nil
 }
 
 func (r *problemStepResolver) From(ctx context.Context, obj *problem1.Step) (int, error) {
-	panic(fmt.Errorf("not implemented: From - from"))
+	return int(obj.From), nil
 }
 
 func (r *problemStepResolver) To(ctx context.Context, obj *problem1.Step) (int, error) {
-	panic(fmt.Errorf("not implemented: To - to"))
+	return int(obj.To), nil
 }
 
 func (r *Resolver) Problem() generated.ProblemResolver { return &problemResolver{r} }

@@ -8,29 +8,28 @@ package graph
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"shenguan/domain/scorecard"
 	"shenguan/graph/generated"
 )
 
 func (r *rubricResolver) Document(ctx context.Context, obj *scorecard.Rubric) (json.RawMessage, error) {
-	panic(fmt.Errorf("not implemented: Document - document"))
+	return json.Marshal(obj)
 }
 
 func (r *scoreDetailResolver) Metric(ctx context.Context, obj *scorecard.Detail) (string, error) {
-	panic(fmt.Errorf("not implemented: Metric - metric"))
+	return string(obj.Metric), nil
 }
 
 func (r *scoreFindingResolver) Severity(ctx context.Context, obj *scorecard.Finding) (scorecard.Severity, error) {
-	panic(fmt.Errorf("not implemented: Severity - severity"))
+	return severityOf(*obj), nil
 }
 
 func (r *scoreFindingResolver) Problems(ctx context.Context, obj *scorecard.Finding) (int, error) {
-	panic(fmt.Errorf("not implemented: Problems - problems"))
+	return problemsOf(*obj), nil
 }
 
 func (r *scoreFindingResolver) Part(ctx context.Context, obj *scorecard.Finding) (*scorecard.PartKey, error) {
-	panic(fmt.Errorf("not implemented: Part - part"))
+	return partOf(*obj), nil
 }
 
 func (r *Resolver) Rubric() generated.RubricResolver { return &rubricResolver{r} }

@@ -7,14 +7,13 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"shenguan/graph/generated"
 	"shenguan/projections/summary"
 	"time"
 )
 
 func (r *summaryResolver) AmendedAt(ctx context.Context, obj *summary.Summary) (*time.Time, error) {
-	panic(fmt.Errorf("not implemented: AmendedAt - amendedAt"))
+	return optTime(obj.AmendedAt), nil
 }
 
 func (r *Resolver) Summary() generated.SummaryResolver { return &summaryResolver{r} }

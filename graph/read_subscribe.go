@@ -1,0 +1,280 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"shenguan/domain"
+	"shenguan/eventstore"
+	"shenguan/graph/model"
+	"shenguan/projections"
+	"shenguan/projections/casefile"
+	"shenguan/projections/obligation"
+)
+
+// Subscriptions are fed by projection commits through the broker
+// (projections.Broker), never by polling. Each subscription subscribes to
+// the broker before it reads its first value (no change can slip between
+// them), re-reads its read model when a change names its key (coalescing
+// the changes that arrived meanwhile), and forwards in a select on the
+// context. A subscriber that does not keep up is dropped: the broker closes
+// its channel when it falls SubscriberBuffer changes behind, and the events
+// tail gives up after slowSubscriberTimeout; the subscription then ends
+// (the client gets "complete" and may subscribe again). Everything ends
+// when the websocket's context is done.
+
+// slowSubscriberTimeout is how long a subscriber may take to accept one
+// message of the events tail before it is dropped.
+const slowSubscriberTimeout = 30 * time.Second
+
+// maxAlertSeed bounds how many warned obligations obligationAlerts reads to
+// learn what was already warned when it starts.
+const maxAlertSeed = 5000
+
+var errNoBroker = errors.New("graph: the resolver has no broker of projection changes")
+
+// watch subscribes to the broker with filter and returns a channel fed by
+// read: once at once (c nil), then after each change (changes that queued
+// up in the meantime are read once); read returns the values to emit,
+// perhaps none. An error ends the subscription (logged). The channel is closed when ctx is done,
+// the broker dropped the subscriber, or read failed.
+func watch[T any](ctx context.Context, r *Resolver, what string, filter projections.Filter,
+	read func(ctx context.Context, c *projections.Change) ([]T, error)) (<-chan T, error) {
+	if r.Broker == nil {
+		return nil, errNoBroker
+	}
+	if err := r.readDeps(); err != nil {
+		return nil, err
+	}
+	changes := r.Broker.Subscribe(ctx, filter)
+	first, err := read(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan T, len(first)+1)
+	for _, v := range first {
+		out <- v
+	}
+	go func() {
+		defer close(out)
+		for {
+			var c projections.Change
+			var open bool
+			select {
+			case <-ctx.Done():
+				return
+			case c, open = <-changes:
+				if !open {
+					return // dropped by the broker, or ctx done
+				}
+			}
+			// Coalesce what queued up meanwhile: keys accumulate.
+		drain:
+			for {
+				select {
+				case more, open := <-changes:
+					if !open {
+						return
+					}
+					c.Keys = append(c.Keys, more.Keys...)
+					c.All = c.All || more.All
+					c.Position = more.Position
+				default:
+					break drain
+				}
+			}
+			vs, err := read(ctx, &c)
+			if err != nil {
+				if ctx.Err() == nil {
+					r.logger().WarnContext(ctx, "graph: subscription ended", "subscription", what, "err", err)
+				}
+				return
+			}
+			for _, v := range vs {
+				select {
+				case out <- v:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// inboxChanges emits the head of unit's inbox and its count, at once and
+// whenever "inbox:<unit>" changes.
+func (r *Resolver) inboxChanges(ctx context.Context, unit string, first int) (<-chan *model.InboxConnection, error) {
+	return watch(ctx, r, "inboxChanged", projections.MatchKeys("inbox:"+unit),
+		func(ctx context.Context, _ *projections.Change) ([]*model.InboxConnection, error) {
+			c, err := r.inbox(ctx, unit, first, "")
+			if err != nil {
+				return nil, err
+			}
+			return []*model.InboxConnection{c}, nil
+		})
+}
+
+// caseChanges emits a case's view at once and after each change of
+// "case:<id>". Access is checked when subscribing (an uninvolved case is
+// NOT_FOUND) and again before each emission.
+func (r *Resolver) caseChanges(ctx context.Context, a domain.Actor, id string) (<-chan *casefile.Case, error) {
+	if _, err := r.caseFor(ctx, a, id); err != nil {
+		return nil, err
+	}
+	return watch(ctx, r, "caseChanged", projections.MatchKeys("case:"+id),
+		func(ctx context.Context, _ *projections.Change) ([]*casefile.Case, error) {
+			c, err := r.caseFor(ctx, a, id)
+			if err != nil {
+				return nil, err
+			}
+			return []*casefile.Case{&c}, nil
+		})
+}
+
+// alertMark is what obligationAlerts has seen of an obligation.
+type alertMark struct {
+	tiers  []domain.WarningTier
+	missed bool
+}
+
+// tierRank orders warning tiers by urgency.
+var tierRank = map[domain.WarningTier]int{domain.TierPrompt: 1, domain.TierYellow: 2, domain.TierRed: 3}
+
+// obligationAlerts emits an alert each time a warning tier is recorded
+// (deadline.warned) or a miss (deadline.missed) for an obligation of a's
+// unit — owed by it, or, for level-1 coordinators and the district, owed
+// to it. It learns what was already warned when it starts, so it emits only
+// what is new.
+func (r *Resolver) obligationAlerts(ctx context.Context, a domain.Actor) (<-chan *model.ObligationAlert, error) {
+	unit, respOnly, err := obligationScope(a, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	if unit == "" {
+		unit = a.Unit
+	}
+	seen := map[string]alertMark{}
+	relevant := func(it obligation.Item) bool {
+		return it.ResponsibleUnit == unit || (!respOnly && it.CounterpartUnit == unit)
+	}
+	seed := func(ctx context.Context) error {
+		for _, st := range []domain.ObligationState{domain.ObDueSoon, domain.ObOverdue} {
+			after := ""
+			for n := 0; n < maxAlertSeed; {
+				p, err := obligation.List(ctx, r.ReadDB, r.Catalog,
+					obligation.Filter{Unit: unit, ResponsibleOnly: respOnly, State: st}, r.now(), obligation.MaxPage, after)
+				if err != nil {
+					return readErr(err)
+				}
+				for _, it := range p.Items {
+					seen[it.ID] = alertMark{tiers: slices.Clone(it.Warned), missed: it.MissedAt != nil}
+				}
+				n += len(p.Items)
+				if !p.HasNext {
+					break
+				}
+				after = p.EndCursor
+			}
+		}
+		return nil
+	}
+	return watch(ctx, r, "obligationAlerts", projections.MatchKeys("obligations:"+unit),
+		func(ctx context.Context, c *projections.Change) ([]*model.ObligationAlert, error) {
+			if c == nil {
+				return nil, seed(ctx)
+			}
+			var alerts []*model.ObligationAlert
+			for _, key := range c.Keys {
+				id, ok := strings.CutPrefix(key, "obligation:")
+				if !ok {
+					continue
+				}
+				it, err := obligation.Get(ctx, r.ReadDB, r.Catalog, id, r.now())
+				if errors.Is(err, obligation.ErrNotFound) {
+					delete(seen, id)
+					continue
+				}
+				if err != nil {
+					return nil, readErr(err)
+				}
+				if !relevant(it) {
+					continue
+				}
+				if alert := newAlert(seen[id], it); alert != nil {
+					alerts = append(alerts, alert)
+				}
+				seen[id] = alertMark{tiers: slices.Clone(it.Warned), missed: it.MissedAt != nil}
+				if it.FulfilledAt != nil {
+					delete(seen, id)
+				}
+			}
+			return alerts, nil
+		})
+}
+
+// newAlert returns the alert of what it recorded since prev: a miss, or the
+// most urgent new tier; nil when nothing new (or it is fulfilled).
+func newAlert(prev alertMark, it obligation.Item) *model.ObligationAlert {
+	if it.FulfilledAt != nil {
+		return nil
+	}
+	item := it
+	if it.MissedAt != nil && !prev.missed {
+		return &model.ObligationAlert{Tier: domain.TierRed, Overdue: true, Obligation: &item}
+	}
+	var best domain.WarningTier
+	for _, t := range it.Warned {
+		if !slices.Contains(prev.tiers, t) && tierRank[t] > tierRank[best] {
+			best = t
+		}
+	}
+	if best == "" {
+		return nil
+	}
+	return &model.ObligationAlert{Tier: best, Overdue: best == domain.TierRed, Obligation: &item}
+}
+
+// eventTail streams the global log after fromPosition ("" for the start):
+// the stored events first, then new ones as they commit. A subscriber that
+// takes longer than slowSubscriberTimeout to accept an event is dropped.
+func (r *Resolver) eventTail(ctx context.Context, fromPosition string) (<-chan *eventstore.Event, error) {
+	if r.Events == nil {
+		return nil, errors.New("graph: the resolver has no event store")
+	}
+	var after eventstore.Position
+	if fromPosition != "" {
+		p, err := eventstore.ParsePosition(fromPosition)
+		if err != nil {
+			return nil, domain.ErrValidation.With("fromPosition %q 不是有效的事件位置", fromPosition)
+		}
+		after = p
+	}
+	out := make(chan *eventstore.Event, 16)
+	go func() {
+		defer close(out)
+		timer := time.NewTimer(slowSubscriberTimeout)
+		defer timer.Stop()
+		for e, err := range r.Events.Subscribe(ctx, after) {
+			if err != nil {
+				if ctx.Err() == nil {
+					r.logger().WarnContext(ctx, "graph: events tail ended", "err", err)
+				}
+				return
+			}
+			timer.Reset(slowSubscriberTimeout)
+			select {
+			case out <- &e:
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+				r.logger().WarnContext(ctx, "graph: events subscriber too slow, dropped")
+				return
+			}
+		}
+	}()
+	return out, nil
+}
