@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,5 +110,81 @@ func baseline(b *testing.B, ctx context.Context, db rmstore.DB, evs []eventstore
 		if _, err := db.Exec(ctx, `DROP TABLE `+tb); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkFollowLag appends 500 events/s (one per append) for one second
+// per iteration while a live runner follows, and reports the latency from
+// an append's return until WaitFor sees it applied (p50, p99, max in ms).
+// On PostgreSQL this includes the event store's visibility delay, which
+// visible-p99-ms reports alone (append until the store's head passes it).
+func BenchmarkFollowLag(b *testing.B) {
+	for _, be := range rmtest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			s, db := be.Open(b)
+			r := newRunner(b, s, db, projections.Options{}, newCounter())
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { r.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			type sent struct {
+				pos eventstore.Position
+				at  time.Time
+			}
+			var lat, vis []time.Duration
+			for b.Loop() {
+				ch := make(chan sent, 1000)
+				waited := make(chan struct{})
+				go func() {
+					defer close(waited)
+					for x := range ch {
+						// First until the store makes the event visible to readers…
+						for {
+							head, err := s.Head(ctx)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if head.Compare(x.pos) >= 0 {
+								break
+							}
+							if err := s.WaitAfter(ctx, head); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+						vis = append(vis, time.Since(x.at))
+						// …then until every projection has applied it.
+						if err := r.WaitFor(ctx, x.pos); err != nil {
+							b.Error(err)
+							return
+						}
+						lat = append(lat, time.Since(x.at))
+					}
+				}()
+				tick := time.NewTicker(2 * time.Millisecond)
+				for i := range 500 {
+					<-tick.C
+					res, err := s.Append(ctx, eventstore.AppendRequest{Stream: fmt.Sprintf("lag-%d", i%50), Expected: eventstore.ExpectAny(),
+						Events: []eventstore.NewEvent{rmtest.Event("test.happened", nil)}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					ch <- sent{res.Position, time.Now()}
+				}
+				tick.Stop()
+				close(ch)
+				<-waited
+			}
+			slices.Sort(lat)
+			slices.Sort(vis)
+			if len(lat) > 0 {
+				q := func(d []time.Duration, f float64) float64 { return float64(d[int(f*float64(len(d)-1))]) / 1e6 }
+				b.ReportMetric(q(lat, 0.5), "p50-ms")
+				b.ReportMetric(q(lat, 0.99), "p99-ms")
+				b.ReportMetric(q(lat, 1), "max-ms")
+				b.ReportMetric(q(vis, 0.99), "visible-p99-ms")
+			}
+		})
 	}
 }
