@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 
 	"shenguan/eventstore"
@@ -12,10 +14,12 @@ import (
 	"shenguan/projections/casefile"
 	"shenguan/projections/consultation"
 	"shenguan/projections/credit"
+	"shenguan/projections/creditpm"
 	"shenguan/projections/directory"
 	"shenguan/projections/obligation"
 	"shenguan/projections/problem"
 	"shenguan/projections/rmstore"
+	"shenguan/projections/scheduler"
 	"shenguan/projections/scorecard"
 	"shenguan/projections/summary"
 )
@@ -71,4 +75,48 @@ func openReadModels(ctx context.Context, c *storeConfig, store eventstore.Store)
 		return nil, fmt.Errorf("无法打开读模型库 %s：%w", c.readModelsPath(), err)
 	}
 	return db, nil
+}
+
+// processManagers are the background processes that append events in
+// reaction to the log and the clock: the deadline scheduler and the credit
+// process manager. serve starts them beside the projections runner.
+type processManagers struct {
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startProcessManagers starts the deadline scheduler (fed by the runner's
+// obligation read model, woken by its broker) and the credit process
+// manager in the background, until stop is called or ctx is done. On
+// PostgreSQL each runs on one replica at a time.
+func startProcessManagers(ctx context.Context, store eventstore.Store, db rmstore.DB, r *projections.Runner, log *slog.Logger) (*processManagers, error) {
+	sched, err := scheduler.New(store, db, r, scheduler.Options{Catalog: r.Catalog(), Broker: r.Broker(), Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	cpm, err := creditpm.New(store, db, creditpm.Options{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	pm := &processManagers{cancel: cancel, done: make(chan error, 2)}
+	for _, run := range []func(context.Context) error{sched.Run, cpm.Run} {
+		go func() { pm.done <- run(ctx) }()
+	}
+	return pm, nil
+}
+
+// stop stops the process managers and waits for them.
+func (pm *processManagers) stop() error {
+	if pm == nil {
+		return nil
+	}
+	pm.cancel()
+	var errs []error
+	for range 2 {
+		if err := <-pm.done; err != nil && !errors.Is(err, context.Canceled) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
