@@ -400,3 +400,45 @@ func TestBroker(t *testing.T) {
 		t.Errorf("goroutines: %d after, %d before", g, before)
 	}
 }
+
+// TestFailedRebuildKeepsActive fails a rebuild half-way: the active
+// generation keeps answering with its rows, and the unfinished
+// generation's tables are dropped.
+func TestFailedRebuildKeepsActive(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, db := b.Open(t)
+			appendMany(t, s, "f", 1200, 4, 20)
+			r := newRunner(t, s, db, projections.Options{}, newCounter())
+			if err := r.RunToEnd(ctx); err != nil {
+				t.Fatal(err)
+			}
+			p := newCounter()
+			var seen int
+			boom := errors.New("injected rebuild failure")
+			fail := func(eventstore.Event) error {
+				if seen++; seen == 700 {
+					return boom
+				}
+				return nil
+			}
+			p.fail.Store(&fail)
+			err := projections.Rebuild(ctx, s, db, []projections.Projection{p}, projections.RebuildOptions{CommitEvery: 200})
+			if !errors.Is(err, boom) {
+				t.Fatalf("Rebuild err = %v, want the injected failure", err)
+			}
+			checkExact(t, ctx, db, r.Catalog(), 1200)
+			if _, err := db.Exec(ctx, `SELECT count(*) FROM `+projections.PhysicalName("counter", "counts", 2)); !rmstore.IsUndefinedTable(err) {
+				t.Errorf("unfinished generation's table still there: err = %v", err)
+			}
+			stats, err := r.Stats(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats[0].Generation != 1 {
+				t.Errorf("generation = %d, want 1", stats[0].Generation)
+			}
+		})
+	}
+}
