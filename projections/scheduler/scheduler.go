@@ -98,7 +98,8 @@ type Options struct {
 	MaxSleep time.Duration
 	// Batch is how many obligations one query fetches (default DefaultBatch).
 	Batch int
-	// Retry is the pause after a failed pass (default DefaultRetry, at most
+	// Retry is the first pause after a failed pass (default DefaultRetry,
+	// at most MaxSleep; it doubles while passes keep failing, up to
 	// MaxSleep); on PostgreSQL also how often a replica tries to become the
 	// leader.
 	Retry time.Duration
@@ -204,12 +205,15 @@ func (s *Scheduler) Step(ctx context.Context) (Report, error) {
 	before := r.Now.Add(time.Microsecond) // Due selects next_at < before: include now
 	failed := map[string]bool{}
 	for {
-		items, err := obligation.Due(ctx, s.db, s.o.Catalog, before, s.o.Batch)
+		// Obligations that failed in this pass stay first in the list;
+		// fetch past them so they do not hold up the others.
+		limit := s.o.Batch + len(failed)
+		items, err := obligation.Due(ctx, s.db, s.o.Catalog, before, limit)
 		if err != nil {
 			return r, fmt.Errorf("scheduler: due obligations: %w", err)
 		}
 		var last eventstore.Position
-		fresh := 0
+		fresh, failedNow := 0, 0
 		for _, it := range items {
 			if failed[it.ID] {
 				continue
@@ -221,6 +225,7 @@ func (s *Scheduler) Step(ctx context.Context) (Report, error) {
 					return r, ctx.Err()
 				}
 				failed[it.ID] = true
+				failedNow++
 				r.Failed++
 				s.o.Logger.Warn("scheduler: record deadline", "obligation", it.ID, "err", err)
 			}
@@ -235,7 +240,9 @@ func (s *Scheduler) Step(ctx context.Context) (Report, error) {
 				return r, err
 			}
 		}
-		if len(items) < s.o.Batch || fresh == 0 || last.IsZero() {
+		// Stop at the end of the list, or when the page changed nothing
+		// (its obligations were recorded already: do not loop on them).
+		if len(items) < limit || (last.IsZero() && failedNow == 0) {
 			break
 		}
 	}
@@ -335,6 +342,7 @@ func (s *Scheduler) lead(ctx context.Context) {
 		}
 	}
 	subscribe()
+	retry := s.o.Retry // doubles while passes keep failing, up to MaxSleep
 	for {
 		rep, err := s.Step(ctx)
 		if ctx.Err() != nil {
@@ -342,13 +350,16 @@ func (s *Scheduler) lead(ctx context.Context) {
 		}
 		d := s.o.MaxSleep
 		switch {
-		case err != nil:
-			s.o.Logger.Warn("scheduler: pass failed; retrying", "err", err, "retry", s.o.Retry)
-			d = s.o.Retry
-		case rep.Failed > 0:
-			d = s.o.Retry
+		case err != nil || rep.Failed > 0:
+			if err != nil {
+				s.o.Logger.Warn("scheduler: pass failed; retrying", "err", err, "retry", retry)
+			}
+			d, retry = retry, min(2*retry, s.o.MaxSleep)
 		case rep.Pending:
 			d = min(max(rep.Next.Sub(s.o.Clock.Now()), 0), s.o.MaxSleep)
+		}
+		if err == nil && rep.Failed == 0 {
+			retry = s.o.Retry
 		}
 		select {
 		case <-ctx.Done():

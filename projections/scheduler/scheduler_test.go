@@ -441,3 +441,39 @@ func TestLead(t *testing.T) {
 }
 
 var _ scheduler.Waiter = (*projections.Runner)(nil)
+
+// TestFailureDoesNotBlock: an obligation whose recording keeps failing is
+// counted and logged, and the obligations after it are still recorded.
+func TestFailureDoesNotBlock(t *testing.T) {
+	e := newEnv(t, rmtest.SQLite())
+	e.push("c1", at(6, 1, 10), at(6, 1, 11))
+	e.sync(e.push("c2", at(6, 1, 10), at(6, 1, 11)))
+	ob1, ob2 := e.receipt("c1"), e.receipt("c2")
+	// c1's deadline stream belongs to another obligation: every command on
+	// it is refused (deadline.ErrObligationMismatch).
+	dec := command.Decider[deadline.State, deadline.Command]{Evolve: deadline.Evolve, Decide: deadline.Decide}
+	res, err := command.Handle(e.Ctx, e.Store, reg, dec, deadline.StreamID(ob1.ID),
+		deadline.Command(deadline.RecordWarning{Actor: scheduler.Actor, Obligation: ob2.Obligation, Tier: domain.TierPrompt, At: ob2.Warnings[0].At}),
+		command.Options{Actor: scheduler.Actor, Now: ob2.Warnings[0].At})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sync(res.Position)
+
+	e.clock.Set(ob1.Due.At.Add(time.Hour))
+	s, err := scheduler.New(e.Store, e.DB, e.Runner, scheduler.Options{Catalog: e.Catalog, Clock: e.clock, Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Step(e.Ctx)
+	if err != nil {
+		t.Fatalf("Step: %v", err)
+	}
+	// The stray event is c2's prompt as far as the read model is concerned.
+	if r.Failed != 1 || r.Warned != 2 || r.Missed != 1 {
+		t.Errorf("pass: %+v; want c1 failed, c2 warned yellow and red and missed", r)
+	}
+	if got, want := e.marks(ob2.ID), []string{"WARNED:YELLOW", "WARNED:RED", "MISSED"}; !cmp.Equal(got, want) {
+		t.Errorf("c2 stream = %v, want %v", got, want)
+	}
+}
