@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,22 +66,44 @@ func benchDB(b *testing.B) (string, *Store) {
 	b.Helper()
 	url := newDB(b)
 	s := openStore(b, url, WithMaxConns(16))
-	if _, err := s.Pool().Exec(context.Background(), plainDDL); err != nil {
+	ctx := context.Background()
+	if _, err := s.Pool().Exec(ctx, plainDDL); err != nil {
+		b.Fatal(err)
+	}
+	// Warm both paths up (connections, plan caches, table files), then
+	// give the planner statistics, as a running system has.
+	data := payload(0)
+	for i := range 200 {
+		if _, err := s.Append(ctx, eventstore.AppendRequest{Stream: fmt.Sprint("warm-", i%10),
+			Events: []eventstore.NewEvent{{Type: "warm", Data: data}}}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.Pool().Exec(ctx, `INSERT INTO plain_events (`+strings.Join(plainCols, ", ")+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			uuid.New(), "warm", i, "warm", 1, data, "", "", "", "", "", time.Now(), time.Now()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := s.Pool().Exec(ctx, `ANALYZE events, event_commands, plain_events`); err != nil {
 		b.Fatal(err)
 	}
 	return url, s
 }
 
-// runWriters calls do(writer, i) b.N times in total from w goroutines.
+// runWriters calls do(writer) b.N times in total from w goroutines, writer
+// g doing b.N/w calls (one more for the first b.N%w writers).
 func runWriters(b *testing.B, w int, do func(writer int) error) {
-	var next atomic.Int64
 	var wg sync.WaitGroup
 	b.ResetTimer()
 	for g := range w {
+		n := b.N / w
+		if g < b.N%w {
+			n++
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for next.Add(1) <= int64(b.N) {
+			for range n {
 				if err := do(g); err != nil {
 					b.Error(err)
 					return
@@ -108,39 +129,48 @@ func BenchmarkAppend(b *testing.B) {
 			b.Run("store/"+name, func(b *testing.B) {
 				run++
 				// Each writer owns a stream and knows its head, as the
-				// command loop does after folding: ExpectHead, one round trip.
-				type head struct {
-					v uint64
-					h eventstore.Hash
+				// command loop does after folding: ExpectHead, one round
+				// trip. Ids and occurredAt are fixed, so every request and
+				// the head before it are computed before the timer starts
+				// (recordedAt is not hashed).
+				type job struct {
+					req  eventstore.AppendRequest
+					v    uint64
+					hash eventstore.Hash
 				}
-				heads := make([]head, writers)
-				seqs := make([]int, writers)
+				jobs := make([][]job, writers)
+				for w := range writers {
+					var v uint64
+					var h eventstore.Hash
+					for k := range b.N/writers + 1 {
+						req := eventstore.AppendRequest{
+							Stream:    fmt.Sprintf("bench-%d-%d-%d", batch, run, w),
+							CommandID: fmt.Sprintf("cmd-%d", k),
+							Events:    make([]eventstore.NewEvent, batch),
+						}
+						for i := range req.Events {
+							req.Events[i] = eventstore.NewEvent{Type: "case.pushed", Data: data,
+								Metadata: eventstore.Metadata{ActorID: "u1", ActorUnit: "区政务服务办", OccurredAt: occurred}}
+						}
+						if v == 0 {
+							req.Expected = eventstore.ExpectNoStream()
+						} else {
+							req.Expected = eventstore.ExpectHead(v, h)
+						}
+						jobs[w] = append(jobs[w], job{req, v, h})
+						evs := eventstore.Prepare(req, v, h, occurred)
+						v, h = evs[len(evs)-1].Version, evs[len(evs)-1].Hash
+					}
+				}
+				next := make([]int, writers)
 				runWriters(b, writers, func(w int) error {
-					seqs[w]++
-					req := eventstore.AppendRequest{
-						Stream:    fmt.Sprintf("bench-%d-%d-%d", batch, run, w),
-						CommandID: fmt.Sprintf("cmd-%d", seqs[w]),
-						Events:    make([]eventstore.NewEvent, batch),
+					j := jobs[w][next[w]]
+					next[w]++
+					res, err := s.Append(ctx, j.req)
+					if err == nil && res.Duplicate {
+						err = fmt.Errorf("unexpected duplicate")
 					}
-					for i := range req.Events {
-						req.Events[i] = eventstore.NewEvent{Type: "case.pushed", Data: data,
-							Metadata: eventstore.Metadata{ActorID: "u1", ActorUnit: "区政务服务办", OccurredAt: occurred}}
-					}
-					hd := heads[w]
-					if hd.v == 0 {
-						req.Expected = eventstore.ExpectNoStream()
-					} else {
-						req.Expected = eventstore.ExpectHead(hd.v, hd.h)
-					}
-					res, err := s.Append(ctx, req)
-					if err != nil {
-						return err
-					}
-					// Ids and occurredAt are fixed, so the chain is
-					// reproducible here (recordedAt is not hashed).
-					evs := eventstore.Prepare(req, hd.v, hd.h, occurred)
-					heads[w] = head{res.Version, evs[len(evs)-1].Hash}
-					return nil
+					return err
 				})
 				b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "events/s")
 			})

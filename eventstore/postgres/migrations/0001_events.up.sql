@@ -9,6 +9,8 @@ CREATE TABLE event_store_meta (
     xid_offset bigint NOT NULL DEFAULT 0
 );
 INSERT INTO event_store_meta DEFAULT VALUES;
+-- One row: tell the planner (appends read it in every statement).
+ANALYZE event_store_meta;
 
 CREATE TABLE events (
     xid            bigint      NOT NULL,
