@@ -73,18 +73,23 @@
 // process wake them directly. A store notifies other replicas after its
 // appends commit, from a background goroutine that folds the appends of
 // each 5 ms into one pg_notify (sent with synchronous_commit off: a
-// notification is not data). It does not NOTIFY inside the append's transaction: that takes
-// a cluster-wide lock from the commit until the commit record is flushed,
-// which serialises the commits of all appending transactions (measured with
-// 16 writers: several times slower). A crash between the commit and the
-// notification loses only the notification.
+// notification is not data). It does not NOTIFY inside the append's
+// transaction: that takes a cluster-wide lock from the commit until the
+// commit record is flushed, which serialises the commits of all appending
+// transactions. A crash between the commit and the notification loses only
+// the notification.
 //
-// A notification does not always mean the event is visible: it may
-// still sit behind an older running transaction, which sends no
-// notification when it ends (it may not even be an append). So waiters also
-// re-check on a slow timer (WithRecheckInterval, default 1 s); that bounds
-// the extra delay after such a transaction ends and after a lost
-// notification (listener reconnecting, a writer crashing). Waiters never poll in a tight loop.
+// A notification does not always mean the event is visible: it may still
+// sit behind an older running transaction, which sends no notification when
+// it ends (it may not even be an append). So waiters also re-check on a
+// slow timer (WithRecheckInterval, default 1 s); that bounds the extra delay
+// after such a transaction ends and after a lost notification (listener
+// reconnecting, a writer crashing). Waiters never poll in a tight loop.
+//
+// The same delay means a reader may not see an append that has just
+// returned (no read-your-writes on the global log): wait with WaitAfter or
+// Subscribe rather than expecting Head or ReadAll to include it at once.
+// ReadStream and StreamHead see every committed event immediately.
 package postgres
 
 import (
