@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"shenguan/eventstore"
+	"shenguan/graph/audit"
 )
 
 func init() {
@@ -18,11 +19,18 @@ const progressEvery = time.Second
 // runVerify walks the whole log (or one stream) and reports the first
 // broken link of a hash chain.
 func runVerify(ctx context.Context, args []string) error {
-	fs := newFlags(ctx, "verify", "verify [--stream 流ID] [--data-dir 目录 | --database-url 地址]")
+	fs := newFlags(ctx, "verify", "verify [--stream 流ID] [--data-dir 目录 | --database-url 地址] | verify --dossier 目录")
 	cfg := addStoreFlags(fs)
 	stream := fs.String("stream", "", "只校验这个流（`流ID`）；默认校验全部事件")
+	dossier := fs.String("dossier", "", "离线校验 shenguan export 导出的档案`目录`（不读事件库）")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *dossier != "" {
+		if *stream != "" {
+			return usagef("--dossier 不能与 --stream 同时使用")
+		}
+		return verifyDossier(ctx, *dossier)
 	}
 	s, err := openStore(ctx, cfg)
 	if err != nil {
@@ -84,4 +92,28 @@ func rate(n int64, d time.Duration) float64 {
 		return 0
 	}
 	return float64(n) / d.Seconds()
+}
+
+// verifyDossier checks an exported dossier offline and names what is wrong.
+func verifyDossier(ctx context.Context, dir string) error {
+	rep, err := audit.VerifyDossier(dir)
+	if err != nil {
+		return err
+	}
+	out := stdout(ctx)
+	if rep.OK() {
+		fmt.Fprintf(out, "校验通过：档案 %s（办件 %s）的 %d 个事件哈希链完整，链头哈希 %s，文件摘要一致\n",
+			dir, rep.Manifest.CaseID, rep.Events, rep.Manifest.HeadHash)
+		return nil
+	}
+	if rep.Break != nil {
+		fmt.Fprintf(out, "校验失败：%v\n", rep.Break)
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(out, "校验失败：%s\n", p)
+	}
+	if rep.Break != nil {
+		return finding(rep.Break)
+	}
+	return finding(fmt.Errorf("dossier: %d problems", len(rep.Problems)))
 }

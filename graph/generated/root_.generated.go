@@ -114,6 +114,18 @@ type ComplexityRoot struct {
 		Version          func(childComplexity int) int
 	}
 
+	CaseAsOf struct {
+		At                 func(childComplexity int) int
+		Case               func(childComplexity int) int
+		Hash               func(childComplexity int) int
+		Obligations        func(childComplexity int) int
+		OpenObligations    func(childComplexity int) int
+		OverdueObligations func(childComplexity int) int
+		Position           func(childComplexity int) int
+		RecordedAt         func(childComplexity int) int
+		Version            func(childComplexity int) int
+	}
+
 	CaseConnection struct {
 		Edges      func(childComplexity int) int
 		Nodes      func(childComplexity int) int
@@ -123,6 +135,33 @@ type ComplexityRoot struct {
 
 	CaseEdge struct {
 		Node func(childComplexity int) int
+	}
+
+	CaseHistoryConnection struct {
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CaseHistoryEntry struct {
+		Actor         func(childComplexity int) int
+		CausationID   func(childComplexity int) int
+		Closed        func(childComplexity int) int
+		CommandID     func(childComplexity int) int
+		CorrelationID func(childComplexity int) int
+		Dropped       func(childComplexity int) int
+		Event         func(childComplexity int) int
+		Hash          func(childComplexity int) int
+		Label         func(childComplexity int) int
+		OccurredAt    func(childComplexity int) int
+		Opened        func(childComplexity int) int
+		Position      func(childComplexity int) int
+		PrevHash      func(childComplexity int) int
+		RecordedAt    func(childComplexity int) int
+		Summary       func(childComplexity int) int
+		Type          func(childComplexity int) int
+		Unit          func(childComplexity int) int
+		Version       func(childComplexity int) int
 	}
 
 	CasePayload struct {
@@ -141,6 +180,23 @@ type ComplexityRoot struct {
 		Round       func(childComplexity int) int
 		Supervising func(childComplexity int) int
 		Unit        func(childComplexity int) int
+	}
+
+	ChainBreak struct {
+		EventID  func(childComplexity int) int
+		Message  func(childComplexity int) int
+		Position func(childComplexity int) int
+		Reason   func(childComplexity int) int
+		Stream   func(childComplexity int) int
+		Version  func(childComplexity int) int
+	}
+
+	ChainCheck struct {
+		Break    func(childComplexity int) int
+		Events   func(childComplexity int) int
+		HeadHash func(childComplexity int) int
+		Intact   func(childComplexity int) int
+		Stream   func(childComplexity int) int
 	}
 
 	Consultation struct {
@@ -256,6 +312,11 @@ type ComplexityRoot struct {
 	DueDate struct {
 		At          func(childComplexity int) int
 		Provisional func(childComplexity int) int
+	}
+
+	EventConnection struct {
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
 	}
 
 	EventEnvelope struct {
@@ -420,6 +481,7 @@ type ComplexityRoot struct {
 		StartVerification           func(childComplexity int, input model.StartVerificationInput) int
 		SubmitFeedback              func(childComplexity int, input model.SubmitFeedbackInput) int
 		SubmitSummary               func(childComplexity int, input model.SubmitSummaryInput) int
+		VerifyAll                   func(childComplexity int) int
 	}
 
 	NoticeLetter struct {
@@ -547,12 +609,15 @@ type ComplexityRoot struct {
 
 	Query struct {
 		Case             func(childComplexity int, id string) int
+		CaseAsOf         func(childComplexity int, id string, at *time.Time, version *int) int
+		CaseHistory      func(childComplexity int, id string, first *int, after *string) int
 		Cases            func(childComplexity int, filter *model.CaseFilter, first *int, after *string) int
 		Consultation     func(childComplexity int, id string) int
 		Consultations    func(childComplexity int, scope *consultation.Scope, unit *string, from *time.Time, to *time.Time, first *int, after *string) int
 		Coordinators     func(childComplexity int, unit *string, level *int, active *bool, first *int, after *string) int
 		CreditRecord     func(childComplexity int, subject string) int
 		DueDate          func(childComplexity int, from time.Time, workingDays int) int
+		Events           func(childComplexity int, fromPosition *string, filter *model.EventFilter, first *int) int
 		Findings         func(childComplexity int, year *int, unit *string, source *scorecard.FindingSource, samplingID *string, first *int, after *string) int
 		Inbox            func(childComplexity int, unit *string, first *int, after *string) int
 		Inspections      func(childComplexity int, year *int, first *int, after *string) int
@@ -575,6 +640,8 @@ type ComplexityRoot struct {
 		Summaries        func(childComplexity int, unit *string, year *int, half *summary.Half, first *int, after *string) int
 		Unit             func(childComplexity int, id string) int
 		Units            func(childComplexity int, kind *directory.Kind, first *int, after *string) int
+		VerifyJob        func(childComplexity int, id string) int
+		VerifyStream     func(childComplexity int, id string) int
 		WorkingDays      func(childComplexity int, from time.Time, to time.Time) int
 	}
 
@@ -748,11 +815,12 @@ type ComplexityRoot struct {
 	}
 
 	Subscription struct {
-		CaseChanged      func(childComplexity int, id string) int
-		Events           func(childComplexity int, fromPosition *string) int
-		Heartbeat        func(childComplexity int, seconds int) int
-		InboxChanged     func(childComplexity int, first *int) int
-		ObligationAlerts func(childComplexity int) int
+		CaseChanged       func(childComplexity int, id string) int
+		Events            func(childComplexity int, fromPosition *string) int
+		Heartbeat         func(childComplexity int, seconds int) int
+		InboxChanged      func(childComplexity int, first *int) int
+		ObligationAlerts  func(childComplexity int) int
+		VerifyJobProgress func(childComplexity int, id string) int
 	}
 
 	Summary struct {
@@ -803,6 +871,19 @@ type ComplexityRoot struct {
 		Duplicate func(childComplexity int) int
 		Position  func(childComplexity int) int
 		Unit      func(childComplexity int) int
+	}
+
+	VerifyJob struct {
+		Break      func(childComplexity int) int
+		Error      func(childComplexity int) int
+		Events     func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		Head       func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Position   func(childComplexity int) int
+		StartedAt  func(childComplexity int) int
+		State      func(childComplexity int) int
+		Streams    func(childComplexity int) int
 	}
 
 	Warning struct {
@@ -1083,6 +1164,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Case.Version(childComplexity), true
 
+	case "CaseAsOf.at":
+		if e.ComplexityRoot.CaseAsOf.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.At(childComplexity), true
+	case "CaseAsOf.case":
+		if e.ComplexityRoot.CaseAsOf.Case == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.Case(childComplexity), true
+	case "CaseAsOf.hash":
+		if e.ComplexityRoot.CaseAsOf.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.Hash(childComplexity), true
+	case "CaseAsOf.obligations":
+		if e.ComplexityRoot.CaseAsOf.Obligations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.Obligations(childComplexity), true
+	case "CaseAsOf.openObligations":
+		if e.ComplexityRoot.CaseAsOf.OpenObligations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.OpenObligations(childComplexity), true
+	case "CaseAsOf.overdueObligations":
+		if e.ComplexityRoot.CaseAsOf.OverdueObligations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.OverdueObligations(childComplexity), true
+	case "CaseAsOf.position":
+		if e.ComplexityRoot.CaseAsOf.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.Position(childComplexity), true
+	case "CaseAsOf.recordedAt":
+		if e.ComplexityRoot.CaseAsOf.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.RecordedAt(childComplexity), true
+	case "CaseAsOf.version":
+		if e.ComplexityRoot.CaseAsOf.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseAsOf.Version(childComplexity), true
+
 	case "CaseConnection.edges":
 		if e.ComplexityRoot.CaseConnection.Edges == nil {
 			break
@@ -1114,6 +1250,134 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseEdge.Node(childComplexity), true
+
+	case "CaseHistoryConnection.nodes":
+		if e.ComplexityRoot.CaseHistoryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryConnection.Nodes(childComplexity), true
+	case "CaseHistoryConnection.pageInfo":
+		if e.ComplexityRoot.CaseHistoryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryConnection.PageInfo(childComplexity), true
+	case "CaseHistoryConnection.totalCount":
+		if e.ComplexityRoot.CaseHistoryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryConnection.TotalCount(childComplexity), true
+
+	case "CaseHistoryEntry.actor":
+		if e.ComplexityRoot.CaseHistoryEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Actor(childComplexity), true
+	case "CaseHistoryEntry.causationId":
+		if e.ComplexityRoot.CaseHistoryEntry.CausationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.CausationID(childComplexity), true
+	case "CaseHistoryEntry.closed":
+		if e.ComplexityRoot.CaseHistoryEntry.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Closed(childComplexity), true
+	case "CaseHistoryEntry.commandId":
+		if e.ComplexityRoot.CaseHistoryEntry.CommandID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.CommandID(childComplexity), true
+	case "CaseHistoryEntry.correlationId":
+		if e.ComplexityRoot.CaseHistoryEntry.CorrelationID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.CorrelationID(childComplexity), true
+	case "CaseHistoryEntry.dropped":
+		if e.ComplexityRoot.CaseHistoryEntry.Dropped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Dropped(childComplexity), true
+	case "CaseHistoryEntry.event":
+		if e.ComplexityRoot.CaseHistoryEntry.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Event(childComplexity), true
+	case "CaseHistoryEntry.hash":
+		if e.ComplexityRoot.CaseHistoryEntry.Hash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Hash(childComplexity), true
+	case "CaseHistoryEntry.label":
+		if e.ComplexityRoot.CaseHistoryEntry.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Label(childComplexity), true
+	case "CaseHistoryEntry.occurredAt":
+		if e.ComplexityRoot.CaseHistoryEntry.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.OccurredAt(childComplexity), true
+	case "CaseHistoryEntry.opened":
+		if e.ComplexityRoot.CaseHistoryEntry.Opened == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Opened(childComplexity), true
+	case "CaseHistoryEntry.position":
+		if e.ComplexityRoot.CaseHistoryEntry.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Position(childComplexity), true
+	case "CaseHistoryEntry.prevHash":
+		if e.ComplexityRoot.CaseHistoryEntry.PrevHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.PrevHash(childComplexity), true
+	case "CaseHistoryEntry.recordedAt":
+		if e.ComplexityRoot.CaseHistoryEntry.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.RecordedAt(childComplexity), true
+	case "CaseHistoryEntry.summary":
+		if e.ComplexityRoot.CaseHistoryEntry.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Summary(childComplexity), true
+	case "CaseHistoryEntry.type":
+		if e.ComplexityRoot.CaseHistoryEntry.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Type(childComplexity), true
+	case "CaseHistoryEntry.unit":
+		if e.ComplexityRoot.CaseHistoryEntry.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Unit(childComplexity), true
+	case "CaseHistoryEntry.version":
+		if e.ComplexityRoot.CaseHistoryEntry.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CaseHistoryEntry.Version(childComplexity), true
 
 	case "CasePayload.case":
 		if e.ComplexityRoot.CasePayload.Case == nil {
@@ -1188,6 +1452,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CaseUnit.Unit(childComplexity), true
+
+	case "ChainBreak.eventId":
+		if e.ComplexityRoot.ChainBreak.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainBreak.EventID(childComplexity), true
+	case "ChainBreak.message":
+		if e.ComplexityRoot.ChainBreak.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainBreak.Message(childComplexity), true
+	case "ChainBreak.position":
+		if e.ComplexityRoot.ChainBreak.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainBreak.Position(childComplexity), true
+	case "ChainBreak.reason":
+		if e.ComplexityRoot.ChainBreak.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainBreak.Reason(childComplexity), true
+	case "ChainBreak.stream":
+		if e.ComplexityRoot.ChainBreak.Stream == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainBreak.Stream(childComplexity), true
+	case "ChainBreak.version":
+		if e.ComplexityRoot.ChainBreak.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainBreak.Version(childComplexity), true
+
+	case "ChainCheck.break":
+		if e.ComplexityRoot.ChainCheck.Break == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainCheck.Break(childComplexity), true
+	case "ChainCheck.events":
+		if e.ComplexityRoot.ChainCheck.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainCheck.Events(childComplexity), true
+	case "ChainCheck.headHash":
+		if e.ComplexityRoot.ChainCheck.HeadHash == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainCheck.HeadHash(childComplexity), true
+	case "ChainCheck.intact":
+		if e.ComplexityRoot.ChainCheck.Intact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainCheck.Intact(childComplexity), true
+	case "ChainCheck.stream":
+		if e.ComplexityRoot.ChainCheck.Stream == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChainCheck.Stream(childComplexity), true
 
 	case "Consultation.attendees":
 		if e.ComplexityRoot.Consultation.Attendees == nil {
@@ -1674,6 +2006,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DueDate.Provisional(childComplexity), true
+
+	case "EventConnection.nodes":
+		if e.ComplexityRoot.EventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.Nodes(childComplexity), true
+	case "EventConnection.pageInfo":
+		if e.ComplexityRoot.EventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventConnection.PageInfo(childComplexity), true
 
 	case "EventEnvelope.actor":
 		if e.ComplexityRoot.EventEnvelope.Actor == nil {
@@ -2650,6 +2995,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitSummary(childComplexity, args["input"].(model.SubmitSummaryInput)), true
+	case "Mutation.verifyAll":
+		if e.ComplexityRoot.Mutation.VerifyAll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.VerifyAll(childComplexity), true
 
 	case "NoticeLetter.at":
 		if e.ComplexityRoot.NoticeLetter.At == nil {
@@ -3145,6 +3496,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Case(childComplexity, args["id"].(string)), true
+	case "Query.caseAsOf":
+		if e.ComplexityRoot.Query.CaseAsOf == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseAsOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CaseAsOf(childComplexity, args["id"].(string), args["at"].(*time.Time), args["version"].(*int)), true
+	case "Query.caseHistory":
+		if e.ComplexityRoot.Query.CaseHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Query_caseHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CaseHistory(childComplexity, args["id"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.cases":
 		if e.ComplexityRoot.Query.Cases == nil {
 			break
@@ -3211,6 +3584,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DueDate(childComplexity, args["from"].(time.Time), args["workingDays"].(int)), true
+	case "Query.events":
+		if e.ComplexityRoot.Query.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Query_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Events(childComplexity, args["fromPosition"].(*string), args["filter"].(*model.EventFilter), args["first"].(*int)), true
 	case "Query.findings":
 		if e.ComplexityRoot.Query.Findings == nil {
 			break
@@ -3444,6 +3828,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Units(childComplexity, args["kind"].(*directory.Kind), args["first"].(*int), args["after"].(*string)), true
+	case "Query.verifyJob":
+		if e.ComplexityRoot.Query.VerifyJob == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyJob_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyJob(childComplexity, args["id"].(string)), true
+	case "Query.verifyStream":
+		if e.ComplexityRoot.Query.VerifyStream == nil {
+			break
+		}
+
+		args, err := ec.field_Query_verifyStream_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VerifyStream(childComplexity, args["id"].(string)), true
 	case "Query.workingDays":
 		if e.ComplexityRoot.Query.WorkingDays == nil {
 			break
@@ -4231,6 +4637,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.ObligationAlerts(childComplexity), true
+	case "Subscription.verifyJobProgress":
+		if e.ComplexityRoot.Subscription.VerifyJobProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_verifyJobProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.VerifyJobProgress(childComplexity, args["id"].(string)), true
 
 	case "Summary.amendedAt":
 		if e.ComplexityRoot.Summary.AmendedAt == nil {
@@ -4413,6 +4830,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnitPayload.Unit(childComplexity), true
 
+	case "VerifyJob.break":
+		if e.ComplexityRoot.VerifyJob.Break == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.Break(childComplexity), true
+	case "VerifyJob.error":
+		if e.ComplexityRoot.VerifyJob.Error == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.Error(childComplexity), true
+	case "VerifyJob.events":
+		if e.ComplexityRoot.VerifyJob.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.Events(childComplexity), true
+	case "VerifyJob.finishedAt":
+		if e.ComplexityRoot.VerifyJob.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.FinishedAt(childComplexity), true
+	case "VerifyJob.head":
+		if e.ComplexityRoot.VerifyJob.Head == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.Head(childComplexity), true
+	case "VerifyJob.id":
+		if e.ComplexityRoot.VerifyJob.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.ID(childComplexity), true
+	case "VerifyJob.position":
+		if e.ComplexityRoot.VerifyJob.Position == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.Position(childComplexity), true
+	case "VerifyJob.startedAt":
+		if e.ComplexityRoot.VerifyJob.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.StartedAt(childComplexity), true
+	case "VerifyJob.state":
+		if e.ComplexityRoot.VerifyJob.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.State(childComplexity), true
+	case "VerifyJob.streams":
+		if e.ComplexityRoot.VerifyJob.Streams == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VerifyJob.Streams(childComplexity), true
+
 	case "Warning.at":
 		if e.ComplexityRoot.Warning.At == nil {
 			break
@@ -4478,6 +4956,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("DisputeReturnInput", ec.unmarshalInputDisputeReturnInput),
 			graphql.NewInputUnmarshaler("DocumentInput", ec.unmarshalInputDocumentInput),
 			graphql.NewInputUnmarshaler("EscalateProblemInput", ec.unmarshalInputEscalateProblemInput),
+			graphql.NewInputUnmarshaler("EventFilter", ec.unmarshalInputEventFilter),
 			graphql.NewInputUnmarshaler("FinaliseYearInput", ec.unmarshalInputFinaliseYearInput),
 			graphql.NewInputUnmarshaler("ImposePenaltyInput", ec.unmarshalInputImposePenaltyInput),
 			graphql.NewInputUnmarshaler("IssueNoticeLetterInput", ec.unmarshalInputIssueNoticeLetterInput),
@@ -4603,6 +5082,191 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/audit.graphqls", Input: `# Auditors (审计) and the district office (区政务服务办): replay any case's
+# history, see it as of any moment, and prove nothing was altered. Every
+# field here answers FORBIDDEN to other roles (and records the refusal in
+# the security log).
+
+extend type Query {
+  "办件历史（仅审计与区政务服务办）：按版本顺序的全部事件，含信封、中文名称及其开启、完成或取消的时限。after 为上一页的 endCursor。"
+  caseHistory(id: ID!, first: Int, after: String): CaseHistoryConnection!
+  "办件在某一时刻的状态（仅审计与区政务服务办）：由办件事件以领域 evolve 折叠计算（不读读模型）。at（按记录时间：折叠在 at 之前已记录的事件）与 version 须且只须给出一个。"
+  caseAsOf(id: ID!, at: DateTime, version: Int): CaseAsOf!
+  "校验一个事件流的 SM3 哈希链（仅审计与区政务服务办），返回第一处断裂。"
+  verifyStream(id: ID!): ChainCheck!
+  "全量哈希链校验任务的进度（仅审计与区政务服务办；不存在时返回 null）。"
+  verifyJob(id: ID!): VerifyJob
+  "全局事件日志（仅审计与区政务服务办），按位置分页：从 fromPosition 之后（不含）开始，最多 first 条符合 filter 的事件；下一页以 pageInfo.endCursor 作为 fromPosition。"
+  events(fromPosition: String, filter: EventFilter, first: Int): EventConnection!
+}
+
+extend type Mutation {
+  "开始全量哈希链校验（异步任务，仅审计与区政务服务办；不写入事件日志），立即返回任务；用 verifyJob 查询或 verifyJobProgress 订阅进度。"
+  verifyAll: VerifyJob!
+}
+
+extend type Subscription {
+  "全量哈希链校验任务的进度：订阅时推送一次，此后每批推送一次，任务结束后推送最终状态并结束（仅审计与区政务服务办）。"
+  verifyJobProgress(id: ID!): VerifyJob!
+}
+
+"办件历史（分页）。"
+type CaseHistoryConnection {
+  nodes: [CaseHistoryEntry!]!
+  pageInfo: PageInfo!
+  "事件总数。"
+  totalCount: Int!
+}
+
+"办件历史中的一个事件。"
+type CaseHistoryEntry {
+  "事件（含信封）。"
+  event: EventEnvelope!
+  "事件类型（如 case.received）。"
+  type: String!
+  "事件类型的中文名称（如 查收）。"
+  label: String!
+  "发生了什么（中文）。"
+  summary: String!
+  "操作人。"
+  actor: String
+  "操作人单位。"
+  unit: String
+  "发生时间。"
+  occurredAt: DateTime!
+  "记录时间。"
+  recordedAt: DateTime!
+  "命令标识。"
+  commandId: String
+  "关联标识。"
+  correlationId: String
+  "因果标识（引起本事件的事件或命令）。"
+  causationId: String
+  "全局位置。"
+  position: String!
+  "流内版本。"
+  version: Int!
+  "本事件的 SM3 哈希。"
+  hash: String!
+  "上一事件的哈希。"
+  prevHash: String!
+  "本事件开启的时限（状态为事件记录时的状态）。"
+  opened: [Obligation!]!
+  "本事件完成的时限（按时或超期）。"
+  closed: [Obligation!]!
+  "本事件之后不再需要的时限（如退回后该单位的时限）。"
+  dropped: [Obligation!]!
+}
+
+"办件在某一时刻的状态。"
+type CaseAsOf {
+  "办件视图（与读模型同一形状，由事件折叠计算；其 obligations 字段是当前的时限，那一时刻的时限见本类型的 obligations）。"
+  case: Case!
+  "所看的时刻（给出 version 时为该事件的记录时间）。"
+  at: DateTime!
+  "折叠到的最后一个事件的版本。"
+  version: Int!
+  "其全局位置。"
+  position: String!
+  "其哈希（该时刻的链头）。"
+  hash: String!
+  "其记录时间。"
+  recordedAt: DateTime!
+  "该时刻办件的全部时限及其当时的状态。"
+  obligations: [Obligation!]!
+  "该时刻未完成的时限。"
+  openObligations: [Obligation!]!
+  "该时刻已超期未完成的时限。"
+  overdueObligations: [Obligation!]!
+}
+
+"哈希链校验结果。"
+type ChainCheck {
+  "事件流。"
+  stream: String!
+  "是否完整。"
+  intact: Boolean!
+  "流内事件数（流头版本）。"
+  events: Int!
+  "链头哈希。"
+  headHash: String
+  "第一处断裂（完整时为 null）。"
+  break: ChainBreak
+}
+
+"哈希链的第一处断裂。"
+type ChainBreak {
+  "事件流。"
+  stream: String!
+  "断裂处事件的版本。"
+  version: Int!
+  "断裂处事件的标识。"
+  eventId: ID!
+  "断裂处事件的全局位置。"
+  position: String!
+  "原因（中文）。"
+  reason: String!
+  "完整说明（中文）。"
+  message: String!
+}
+
+"校验任务状态。"
+enum VerifyJobState {
+  "进行中。"
+  RUNNING
+  "已完成，哈希链全部完整。"
+  INTACT
+  "已完成，发现断裂。"
+  BROKEN
+  "未能完成（读取失败或服务停止）。"
+  FAILED
+}
+
+"全量哈希链校验任务。"
+type VerifyJob {
+  "任务标识。"
+  id: ID!
+  "状态。"
+  state: VerifyJobState!
+  "已校验的事件数。"
+  events: Int!
+  "已见到的事件流数。"
+  streams: Int!
+  "已校验到的位置。"
+  position: String
+  "开始时日志的末尾位置。"
+  head: String
+  "第一处断裂。"
+  break: ChainBreak
+  "错误（FAILED 时）。"
+  error: String
+  "开始时间。"
+  startedAt: DateTime!
+  "结束时间。"
+  finishedAt: DateTime
+}
+
+"事件日志筛选条件（时间按记录时间：from ≤ t < to）。"
+input EventFilter {
+  "事件类型（如 case.pushed）。"
+  type: String
+  "事件流前缀（如 case-）。"
+  streamPrefix: String
+  "操作人单位。"
+  unit: ID
+  "记录时间不早于。"
+  from: DateTime
+  "记录时间早于。"
+  to: DateTime
+}
+
+"事件日志（按位置分页）。"
+type EventConnection {
+  nodes: [EventEnvelope!]!
+  "endCursor 为本次扫描到的最后位置（即使该事件不符合条件），作为下一页的 fromPosition。"
+  pageInfo: PageInfo!
+}
+`, BuiltIn: false},
 	{Name: "../schema/calendar.graphqls", Input: `extend type Query {
   """
   工作日历：from 到 to（含两端）之间每一天是否为工作日，以及 from 之后、
@@ -6930,6 +7594,30 @@ func (ec *executionContext) childFields_Case(ctx context.Context, field graphql.
 	return nil, fmt.Errorf("no field named %q was found under type Case", field.Name)
 }
 
+func (ec *executionContext) childFields_CaseAsOf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "case":
+		return ec.fieldContext_CaseAsOf_case(ctx, field)
+	case "at":
+		return ec.fieldContext_CaseAsOf_at(ctx, field)
+	case "version":
+		return ec.fieldContext_CaseAsOf_version(ctx, field)
+	case "position":
+		return ec.fieldContext_CaseAsOf_position(ctx, field)
+	case "hash":
+		return ec.fieldContext_CaseAsOf_hash(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_CaseAsOf_recordedAt(ctx, field)
+	case "obligations":
+		return ec.fieldContext_CaseAsOf_obligations(ctx, field)
+	case "openObligations":
+		return ec.fieldContext_CaseAsOf_openObligations(ctx, field)
+	case "overdueObligations":
+		return ec.fieldContext_CaseAsOf_overdueObligations(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseAsOf", field.Name)
+}
+
 func (ec *executionContext) childFields_CaseConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -6950,6 +7638,60 @@ func (ec *executionContext) childFields_CaseEdge(ctx context.Context, field grap
 		return ec.fieldContext_CaseEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseHistoryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_CaseHistoryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CaseHistoryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CaseHistoryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseHistoryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CaseHistoryEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_CaseHistoryEntry_event(ctx, field)
+	case "type":
+		return ec.fieldContext_CaseHistoryEntry_type(ctx, field)
+	case "label":
+		return ec.fieldContext_CaseHistoryEntry_label(ctx, field)
+	case "summary":
+		return ec.fieldContext_CaseHistoryEntry_summary(ctx, field)
+	case "actor":
+		return ec.fieldContext_CaseHistoryEntry_actor(ctx, field)
+	case "unit":
+		return ec.fieldContext_CaseHistoryEntry_unit(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_CaseHistoryEntry_occurredAt(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_CaseHistoryEntry_recordedAt(ctx, field)
+	case "commandId":
+		return ec.fieldContext_CaseHistoryEntry_commandId(ctx, field)
+	case "correlationId":
+		return ec.fieldContext_CaseHistoryEntry_correlationId(ctx, field)
+	case "causationId":
+		return ec.fieldContext_CaseHistoryEntry_causationId(ctx, field)
+	case "position":
+		return ec.fieldContext_CaseHistoryEntry_position(ctx, field)
+	case "version":
+		return ec.fieldContext_CaseHistoryEntry_version(ctx, field)
+	case "hash":
+		return ec.fieldContext_CaseHistoryEntry_hash(ctx, field)
+	case "prevHash":
+		return ec.fieldContext_CaseHistoryEntry_prevHash(ctx, field)
+	case "opened":
+		return ec.fieldContext_CaseHistoryEntry_opened(ctx, field)
+	case "closed":
+		return ec.fieldContext_CaseHistoryEntry_closed(ctx, field)
+	case "dropped":
+		return ec.fieldContext_CaseHistoryEntry_dropped(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CaseHistoryEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_CasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6986,6 +7728,40 @@ func (ec *executionContext) childFields_CaseUnit(ctx context.Context, field grap
 		return ec.fieldContext_CaseUnit_returnedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CaseUnit", field.Name)
+}
+
+func (ec *executionContext) childFields_ChainBreak(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stream":
+		return ec.fieldContext_ChainBreak_stream(ctx, field)
+	case "version":
+		return ec.fieldContext_ChainBreak_version(ctx, field)
+	case "eventId":
+		return ec.fieldContext_ChainBreak_eventId(ctx, field)
+	case "position":
+		return ec.fieldContext_ChainBreak_position(ctx, field)
+	case "reason":
+		return ec.fieldContext_ChainBreak_reason(ctx, field)
+	case "message":
+		return ec.fieldContext_ChainBreak_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChainBreak", field.Name)
+}
+
+func (ec *executionContext) childFields_ChainCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stream":
+		return ec.fieldContext_ChainCheck_stream(ctx, field)
+	case "intact":
+		return ec.fieldContext_ChainCheck_intact(ctx, field)
+	case "events":
+		return ec.fieldContext_ChainCheck_events(ctx, field)
+	case "headHash":
+		return ec.fieldContext_ChainCheck_headHash(ctx, field)
+	case "break":
+		return ec.fieldContext_ChainCheck_break(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChainCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_Consultation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7216,6 +7992,16 @@ func (ec *executionContext) childFields_DueDate(ctx context.Context, field graph
 		return ec.fieldContext_DueDate_provisional(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DueDate", field.Name)
+}
+
+func (ec *executionContext) childFields_EventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "nodes":
+		return ec.fieldContext_EventConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EventConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventConnection", field.Name)
 }
 
 func (ec *executionContext) childFields_EventEnvelope(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8128,6 +8914,32 @@ func (ec *executionContext) childFields_UnitPayload(ctx context.Context, field g
 		return ec.fieldContext_UnitPayload_duplicate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnitPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_VerifyJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VerifyJob_id(ctx, field)
+	case "state":
+		return ec.fieldContext_VerifyJob_state(ctx, field)
+	case "events":
+		return ec.fieldContext_VerifyJob_events(ctx, field)
+	case "streams":
+		return ec.fieldContext_VerifyJob_streams(ctx, field)
+	case "position":
+		return ec.fieldContext_VerifyJob_position(ctx, field)
+	case "head":
+		return ec.fieldContext_VerifyJob_head(ctx, field)
+	case "break":
+		return ec.fieldContext_VerifyJob_break(ctx, field)
+	case "error":
+		return ec.fieldContext_VerifyJob_error(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_VerifyJob_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_VerifyJob_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VerifyJob", field.Name)
 }
 
 func (ec *executionContext) childFields_Warning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

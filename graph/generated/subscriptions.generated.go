@@ -637,6 +637,22 @@ func (ec *executionContext) _ObligationAlert(ctx context.Context, sel ast.Select
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNEventEnvelope2ᚕᚖshenguanᚋeventstoreᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*eventstore.Event) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventEnvelope2ᚖshenguanᚋeventstoreᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNEventEnvelope2ᚖshenguanᚋeventstoreᚐEvent(ctx context.Context, sel ast.SelectionSet, v *eventstore.Event) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EventEnvelope!")

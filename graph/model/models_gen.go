@@ -14,6 +14,7 @@ import (
 	"shenguan/domain/scorecard"
 	"shenguan/domain/subject"
 	"shenguan/domain/summary"
+	"shenguan/eventstore"
 	"shenguan/projections/assessment"
 	"shenguan/projections/casefile"
 	"shenguan/projections/consultation"
@@ -129,6 +130,28 @@ type CalendarPayload struct {
 	Duplicate bool         `json:"duplicate"`
 }
 
+// 办件在某一时刻的状态。
+type CaseAsOf struct {
+	// 办件视图（与读模型同一形状，由事件折叠计算；其 obligations 字段是当前的时限，那一时刻的时限见本类型的 obligations）。
+	Case *casefile.Case `json:"case"`
+	// 所看的时刻（给出 version 时为该事件的记录时间）。
+	At time.Time `json:"at"`
+	// 折叠到的最后一个事件的版本。
+	Version int `json:"version"`
+	// 其全局位置。
+	Position string `json:"position"`
+	// 其哈希（该时刻的链头）。
+	Hash string `json:"hash"`
+	// 其记录时间。
+	RecordedAt time.Time `json:"recordedAt"`
+	// 该时刻办件的全部时限及其当时的状态。
+	Obligations []*obligation.Item `json:"obligations"`
+	// 该时刻未完成的时限。
+	OpenObligations []*obligation.Item `json:"openObligations"`
+	// 该时刻已超期未完成的时限。
+	OverdueObligations []*obligation.Item `json:"overdueObligations"`
+}
+
 // 办件列表（Relay 连接）。
 type CaseConnection struct {
 	Edges    []*CaseEdge      `json:"edges"`
@@ -169,6 +192,54 @@ type CaseFilter struct {
 	DecidedTo *time.Time `json:"decidedTo,omitempty"`
 }
 
+// 办件历史（分页）。
+type CaseHistoryConnection struct {
+	Nodes    []*CaseHistoryEntry `json:"nodes"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+	// 事件总数。
+	TotalCount int `json:"totalCount"`
+}
+
+// 办件历史中的一个事件。
+type CaseHistoryEntry struct {
+	// 事件（含信封）。
+	Event *eventstore.Event `json:"event"`
+	// 事件类型（如 case.received）。
+	Type string `json:"type"`
+	// 事件类型的中文名称（如 查收）。
+	Label string `json:"label"`
+	// 发生了什么（中文）。
+	Summary string `json:"summary"`
+	// 操作人。
+	Actor *string `json:"actor,omitempty"`
+	// 操作人单位。
+	Unit *string `json:"unit,omitempty"`
+	// 发生时间。
+	OccurredAt time.Time `json:"occurredAt"`
+	// 记录时间。
+	RecordedAt time.Time `json:"recordedAt"`
+	// 命令标识。
+	CommandID *string `json:"commandId,omitempty"`
+	// 关联标识。
+	CorrelationID *string `json:"correlationId,omitempty"`
+	// 因果标识（引起本事件的事件或命令）。
+	CausationID *string `json:"causationId,omitempty"`
+	// 全局位置。
+	Position string `json:"position"`
+	// 流内版本。
+	Version int `json:"version"`
+	// 本事件的 SM3 哈希。
+	Hash string `json:"hash"`
+	// 上一事件的哈希。
+	PrevHash string `json:"prevHash"`
+	// 本事件开启的时限（状态为事件记录时的状态）。
+	Opened []*obligation.Item `json:"opened"`
+	// 本事件完成的时限（按时或超期）。
+	Closed []*obligation.Item `json:"closed"`
+	// 本事件之后不再需要的时限（如退回后该单位的时限）。
+	Dropped []*obligation.Item `json:"dropped"`
+}
+
 // 办件变更的结果。
 type CasePayload struct {
 	// 写入后的办件（读模型已追上本次写入）。
@@ -177,6 +248,36 @@ type CasePayload struct {
 	Position string `json:"position"`
 	// 是否为相同 commandId 的重试（未写入任何事件）。
 	Duplicate bool `json:"duplicate"`
+}
+
+// 哈希链的第一处断裂。
+type ChainBreak struct {
+	// 事件流。
+	Stream string `json:"stream"`
+	// 断裂处事件的版本。
+	Version int `json:"version"`
+	// 断裂处事件的标识。
+	EventID string `json:"eventId"`
+	// 断裂处事件的全局位置。
+	Position string `json:"position"`
+	// 原因（中文）。
+	Reason string `json:"reason"`
+	// 完整说明（中文）。
+	Message string `json:"message"`
+}
+
+// 哈希链校验结果。
+type ChainCheck struct {
+	// 事件流。
+	Stream string `json:"stream"`
+	// 是否完整。
+	Intact bool `json:"intact"`
+	// 流内事件数（流头版本）。
+	Events int `json:"events"`
+	// 链头哈希。
+	HeadHash *string `json:"headHash,omitempty"`
+	// 第一处断裂（完整时为 null）。
+	Break *ChainBreak `json:"break,omitempty"`
 }
 
 // 变更时限政策。
@@ -412,6 +513,27 @@ type EscalateProblemInput struct {
 	// 上报至的协调员级别（2→1→3）。
 	To     int    `json:"to"`
 	Reason string `json:"reason"`
+}
+
+// 事件日志（按位置分页）。
+type EventConnection struct {
+	Nodes []*eventstore.Event `json:"nodes"`
+	// endCursor 为本次扫描到的最后位置（即使该事件不符合条件），作为下一页的 fromPosition。
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// 事件日志筛选条件（时间按记录时间：from ≤ t < to）。
+type EventFilter struct {
+	// 事件类型（如 case.pushed）。
+	Type *string `json:"type,omitempty"`
+	// 事件流前缀（如 case-）。
+	StreamPrefix *string `json:"streamPrefix,omitempty"`
+	// 操作人单位。
+	Unit *string `json:"unit,omitempty"`
+	// 记录时间不早于。
+	From *time.Time `json:"from,omitempty"`
+	// 记录时间早于。
+	To *time.Time `json:"to,omitempty"`
 }
 
 // 年度考核定稿。
@@ -986,6 +1108,30 @@ type UnitPayload struct {
 	Duplicate bool `json:"duplicate"`
 }
 
+// 全量哈希链校验任务。
+type VerifyJob struct {
+	// 任务标识。
+	ID string `json:"id"`
+	// 状态。
+	State VerifyJobState `json:"state"`
+	// 已校验的事件数。
+	Events int `json:"events"`
+	// 已见到的事件流数。
+	Streams int `json:"streams"`
+	// 已校验到的位置。
+	Position *string `json:"position,omitempty"`
+	// 开始时日志的末尾位置。
+	Head *string `json:"head,omitempty"`
+	// 第一处断裂。
+	Break *ChainBreak `json:"break,omitempty"`
+	// 错误（FAILED 时）。
+	Error *string `json:"error,omitempty"`
+	// 开始时间。
+	StartedAt time.Time `json:"startedAt"`
+	// 结束时间。
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+}
+
 // 工作日统计（法定节假日与调休）。
 type WorkingDays struct {
 	// from 之后、到 to（含）为止的工作日数（期限计算所用的算法）。
@@ -1064,6 +1210,70 @@ func (e *Role) UnmarshalJSON(b []byte) error {
 }
 
 func (e Role) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// 校验任务状态。
+type VerifyJobState string
+
+const (
+	// 进行中。
+	VerifyJobStateRunning VerifyJobState = "RUNNING"
+	// 已完成，哈希链全部完整。
+	VerifyJobStateIntact VerifyJobState = "INTACT"
+	// 已完成，发现断裂。
+	VerifyJobStateBroken VerifyJobState = "BROKEN"
+	// 未能完成（读取失败或服务停止）。
+	VerifyJobStateFailed VerifyJobState = "FAILED"
+)
+
+var AllVerifyJobState = []VerifyJobState{
+	VerifyJobStateRunning,
+	VerifyJobStateIntact,
+	VerifyJobStateBroken,
+	VerifyJobStateFailed,
+}
+
+func (e VerifyJobState) IsValid() bool {
+	switch e {
+	case VerifyJobStateRunning, VerifyJobStateIntact, VerifyJobStateBroken, VerifyJobStateFailed:
+		return true
+	}
+	return false
+}
+
+func (e VerifyJobState) String() string {
+	return string(e)
+}
+
+func (e *VerifyJobState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VerifyJobState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid VerifyJobState", str)
+	}
+	return nil
+}
+
+func (e VerifyJobState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VerifyJobState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VerifyJobState) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
