@@ -128,7 +128,32 @@ func mustAppend(t *testing.T, s eventstore.Store, req eventstore.AppendRequest) 
 	if err != nil {
 		t.Fatalf("Append(%s, %d events): %v", req.Stream, len(req.Events), err)
 	}
+	awaitVisible(t, s, res.Position)
 	return res
+}
+
+// awaitVisible blocks until the global log shows pos. On PostgreSQL an
+// acknowledged append becomes visible to readers only once every older
+// transaction in the cluster has ended (gap-free order); tests running in
+// parallel hold such transactions, so the contract checks the log after
+// waiting, as every reader does, and never skips (the concurrency cases
+// check that nothing is skipped).
+func awaitVisible(t *testing.T, s eventstore.Store, pos eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	for {
+		h, err := s.Head(ctx)
+		if err != nil {
+			t.Fatalf("Head: %v", err)
+		}
+		if h.Compare(pos) >= 0 {
+			return
+		}
+		if err := s.WaitAfter(ctx, h); err != nil {
+			t.Fatalf("append at %s never became visible (head %s): %v", pos, h, err)
+		}
+	}
 }
 
 func readStream(t *testing.T, s eventstore.Store, stream string) []eventstore.Event {
