@@ -701,9 +701,7 @@ var demoScenarios = []demoScenario{
 		b.decideRevocation(false)
 	}},
 	{"revocation-declined", 2, func(b script) {
-		u := commitmentFeedback(b)
-		b.orderRectification(u)
-		b.requestRevocation(u)
+		b.requestRevocation(commitmentFeedback(b))
 		b.declineRevocation()
 	}},
 	{"joint-inspecting", 1, func(b script) {
