@@ -45,9 +45,13 @@ type Config struct {
 	// a client that does not pong within two intervals is dropped);
 	// 25 s when zero.
 	KeepAlive time.Duration
-	// InitTimeout is how long a websocket may take to send connection_init;
-	// 10 s when zero.
+	// InitTimeout is how long a websocket may take to send connection_init
+	// (closed with 4408 after it); 10 s when zero.
 	InitTimeout time.Duration
+	// Limits are the defences against hostile or careless clients (body,
+	// tokens, depth, aliases, root fields, cost, rate, persisted queries,
+	// websocket origins and operations); zero fields take defaults.
+	Limits Limits
 }
 
 // Handler is the service's HTTP handler: GraphiQL at /, GraphQL at /graphql
@@ -97,26 +101,43 @@ func NewHandler(cfg Config) (*Handler, error) {
 	h.wsCtx, h.wsCancel = context.WithCancel(context.Background())
 
 	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: cfg.Resolver}))
-	srv.AddTransport(transport.Websocket{
+	l := cfg.Limits.withDefaults()
+	ws := transport.Websocket{
+		// The guard enforces the init timeout (4408), operation ids (4409),
+		// the operation cap, the write deadline and allowed origins.
+		Implementation: wsGuard{origins: l.AllowedOrigins, initTimeout: cfg.InitTimeout,
+			writeTimeout: l.WebsocketWriteTimeout, maxOps: l.WebsocketOperations},
 		InitFunc:         h.websocketInit(cfg.Verifier),
-		InitTimeout:      cfg.InitTimeout,
 		PingPongInterval: cfg.KeepAlive,
 		// graphql-ws (legacy protocol) keep-alive messages.
 		KeepAlivePingInterval: cfg.KeepAlive,
-	})
+	}
+	if l.MaxBodyBytes > 0 {
+		ws.PayloadReadLimit = &l.MaxBodyBytes
+	}
+	srv.AddTransport(ws)
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](l.QueryCacheSize))
+	if l.MaxTokens > 0 {
+		srv.SetParserTokenLimit(l.MaxTokens)
+	}
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})
 	}
-	srv.SetErrorPresenter(errorPresenter(log))
-	srv.SetRecoverFunc(recoverFunc(log))
+	srv.Use(newPersistedQueries(l))
+	limits := &operationLimits{l: l}
+	if l.RatePerSecond > 0 {
+		limits.rate = newRateLimiter(l.RatePerSecond, l.RateBurst, nil)
+	}
+	srv.Use(limits)
+	srv.SetErrorPresenter(limitPresenter(l.MaxTokens, errorPresenter(log)))
+	srv.SetRecoverFunc(presentedRecover(recoverFunc(log)))
 	srv.AroundFields(requireIdentity)
 	srv.AroundOperations(cfg.Resolver.withLoaders)
 	h.GraphQL = srv
 
-	gql := cfg.Verifier.Middleware(h.trackWebsockets(m, srv))
+	gql := guardHTTP(l, cfg.Verifier.Middleware(h.trackWebsockets(m, srv)))
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", playground.Handler("shenguan · 审管联动 GraphQL", "/graphql"))
