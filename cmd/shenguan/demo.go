@@ -150,7 +150,7 @@ func printDemoTokens(w io.Writer, secret []byte, audience string, ttl time.Durat
 	}
 	_, err := fmt.Fprint(w, `# 示例：市场监管局的待查收推送
 curl -s http://localhost:8080/graphql -H "Authorization: Bearer $SG_SUPERVISOR" -H 'Content-Type: application/json' \
-  -d '{"query":"{ me { name unit roles } inbox(first: 5) { totalCount edges { node { id status matterName subjectName } } } }"}'
+  -d '{"query":"{ me { name unit roles } inbox(first: 5) { totalCount nodes { case { id status matterName subjectName } } } }"}'
 `)
 	return err
 }
