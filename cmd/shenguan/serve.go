@@ -21,6 +21,9 @@ import (
 	"shenguan/eventstore/sqlite"
 	"shenguan/graph"
 	"shenguan/graph/auth"
+	"shenguan/graph/service"
+	"shenguan/projections"
+	"shenguan/projections/rmstore"
 )
 
 func init() {
@@ -45,6 +48,10 @@ type Main struct {
 	Logger *slog.Logger
 
 	store    eventstore.Store
+	readDB   rmstore.DB
+	runner   *projections.Runner
+	stopRun  context.CancelFunc
+	runDone  chan struct{}
 	handler  *graph.Handler
 	server   *http.Server
 	listener net.Listener
@@ -74,12 +81,31 @@ func (m *Main) Run(ctx context.Context) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// SEAM (projections): once the read models exist, build the runner here
-	// — projections.New(store, readModelDB, opts, <projections>...) — run it
-	// in the background (Run(ctx) follows the log, with leader election on
-	// PostgreSQL), register runner.Collector() on reg, pass its Broker to the
-	// resolver for subscriptions, and make ready below call the runner's
-	// lag check. Close must stop it before closing the store.
+	// The read models: the runner follows the log in the background (with
+	// leader election on PostgreSQL) until Close stops it.
+	if m.readDB, err = openReadModels(ctx, &c.Store, store); err != nil {
+		return err
+	}
+	if m.runner, err = projections.New(store, m.readDB, projections.Options{Logger: m.Logger}, readModels()...); err != nil {
+		return err
+	}
+	if err := m.runner.Setup(ctx); err != nil {
+		return fmt.Errorf("无法初始化读模型：%w", err)
+	}
+	reg.MustRegister(m.runner.Collector())
+	var runCtx context.Context
+	runCtx, m.stopRun = context.WithCancel(context.WithoutCancel(ctx))
+	m.runDone = make(chan struct{})
+	go func() { defer close(m.runDone); m.runner.Run(runCtx) }()
+
+	// The write side: mutations run through the command service, which
+	// waits for the runner so that they answer with their own writes.
+	svc, err := service.New(ctx, service.Config{Store: store, DB: m.readDB, Catalog: m.runner.Catalog(),
+		Waiter: m.runner, Logger: m.Logger})
+	if err != nil {
+		return err
+	}
+
 	ready := func(ctx context.Context) error {
 		if _, err := store.Head(ctx); err != nil {
 			return errors.New("event store unavailable")
@@ -92,6 +118,11 @@ func (m *Main) Run(ctx context.Context) error {
 			Calendar: calendar.New(),
 			Info:     graph.Info{Version: version(), Store: kind, StartedAt: time.Now()},
 			Logger:   m.Logger,
+			ReadDB:   m.readDB,
+			Catalog:  m.runner.Catalog(),
+			Broker:   m.runner.Broker(),
+			Events:   store,
+			Service:  svc,
 		},
 		Verifier:      v,
 		Logger:        m.Logger,
@@ -189,7 +220,18 @@ func (m *Main) Close() error {
 		}
 		m.server = nil
 	}
-	// SEAM (projections): stop the runner here, before the store closes.
+	// The runner stops before the stores close.
+	if m.stopRun != nil {
+		m.stopRun()
+		<-m.runDone
+		m.stopRun = nil
+	}
+	if m.readDB != nil {
+		if err := m.readDB.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close read models: %w", err))
+		}
+		m.readDB = nil
+	}
 	if m.store != nil {
 		if err := m.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
