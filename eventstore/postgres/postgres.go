@@ -221,32 +221,6 @@ func (s *Store) isClosed() bool {
 // statement, in the statement's snapshot.
 const xminExpr = `(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint + xid_offset FROM event_store_meta)`
 
-const appendSQL = `
-WITH x AS (
-	SELECT pg_current_xact_id()::text::bigint + (SELECT xid_offset FROM event_store_meta) AS xid
-), ins AS (
-	INSERT INTO events (xid, id, stream_id, version, type, schema_version, data,
-		actor_id, actor_unit, command_id, correlation_id, causation_id,
-		occurred_at, recorded_at, prev_hash, hash)
-	SELECT x.xid, u.id, $1, u.version, u.type, u.schema_version, u.data,
-		u.actor_id, u.actor_unit, u.command_id, u.correlation_id, u.causation_id,
-		u.occurred_at, $2, u.prev_hash, u.hash
-	FROM x, unnest($3::uuid[], $4::bigint[], $5::text[], $6::integer[], $7::json[],
-		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-		$13::timestamptz[], $14::bytea[], $15::bytea[])
-		AS u(id, version, type, schema_version, data,
-		     actor_id, actor_unit, command_id, correlation_id, causation_id,
-		     occurred_at, prev_hash, hash)
-	WHERE $16::bigint = 0
-	   OR EXISTS (SELECT 1 FROM events e WHERE e.stream_id = $1 AND e.version = $16 AND e.hash = $17)
-	RETURNING xid, seq, version
-), cmd AS (
-	INSERT INTO event_commands (stream_id, command_id, first_version, last_version, xid, seq)
-	SELECT $1, $18::text, min(version), max(version), max(xid), max(seq) FROM ins
-	HAVING count(*) > 0 AND $18::text <> ''
-)
-SELECT count(*), coalesce(max(xid), 0), coalesce(max(seq), 0) FROM ins`
-
 // Append writes events to a stream in one transaction. Errors: ErrInvalid
 // (wrapped) for bad input, *eventstore.VersionConflictError when the
 // expectation fails, eventstore.ErrClosed after Close.
@@ -312,30 +286,129 @@ func (s *Store) insert(ctx context.Context, req eventstore.AppendRequest, v uint
 	return res, ok, err
 }
 
-// queryRower is a pool, a connection or a transaction.
-type queryRower interface {
+// querier is a pool or a transaction (tests hold a transaction open with
+// insertWith).
+type querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
 }
 
-// insertWith runs appendSQL on q (tests hold a transaction open with it).
-func insertWith(ctx context.Context, q queryRower, req eventstore.AppendRequest, v uint64, h eventstore.Hash) (eventstore.AppendResult, bool, error) {
+// copyMin is the smallest batch appended with COPY (appendCopy); smaller
+// ones take one INSERT statement (appendOneSQL, appendManySQL).
+const copyMin = 8
+
+// insertWith appends req after the head (v, h) on q. ok is false, with a
+// nil error, when the head moved or a unique constraint rejected the rows.
+func insertWith(ctx context.Context, q querier, req eventstore.AppendRequest, v uint64, h eventstore.Hash) (eventstore.AppendResult, bool, error) {
 	evs := eventstore.Prepare(req, v, h, time.Now())
+	var (
+		xid, seq int64
+		err      error
+	)
+	switch n := len(evs); {
+	case n == 1:
+		xid, seq, err = insertOne(ctx, q, req, evs, v, h)
+	case n < copyMin:
+		xid, seq, err = insertMany(ctx, q, req, evs, v, h)
+	default:
+		xid, seq, err = insertCopy(ctx, q, req, evs, v, h)
+	}
+	if err != nil {
+		var pe *pgconn.PgError
+		if errors.Is(err, pgx.ErrNoRows) || errors.Is(err, errHeadMoved) ||
+			(errors.As(err, &pe) && pe.Code == "23505") { // unique_violation
+			return eventstore.AppendResult{}, false, nil
+		}
+		return eventstore.AppendResult{}, false, fmt.Errorf("append %s: %w", req.Stream, err)
+	}
+	return eventstore.AppendResult{
+		FirstVersion: evs[0].Version,
+		Version:      evs[len(evs)-1].Version,
+		Position:     eventstore.Position{Major: uint64(xid), Minor: uint64(seq)},
+	}, true, nil
+}
+
+// errHeadMoved reports, inside insertCopy, that the expected head is gone.
+var errHeadMoved = errors.New("stream head moved")
+
+// headCheck is true when the stream's head may be (v, h): v is 0, or the
+// event at version v has hash h. The unique (stream_id, version) then
+// rejects the insert when a later event exists.
+const headCheck = `($16::bigint = 0 OR EXISTS (SELECT 1 FROM events e
+	WHERE e.stream_id = $1 AND e.version = $16 AND e.hash = $17))`
+
+// appendOneSQL appends one event with scalar parameters and records the
+// command id, in one statement. It returns no row when the head check fails.
+const appendOneSQL = `
+WITH ins AS (
+	INSERT INTO events (xid, id, stream_id, version, type, schema_version, data,
+		actor_id, actor_unit, command_id, correlation_id, causation_id,
+		occurred_at, recorded_at, prev_hash, hash)
+	SELECT pg_current_xact_id()::text::bigint + m.xid_offset, $3, $1, $4, $5, $6, $7,
+		$8, $9, $10, $11, $12, $13, $2, $14, $15
+	FROM event_store_meta m
+	WHERE ` + headCheck + `
+	RETURNING xid, seq, version
+), cmd AS (
+	INSERT INTO event_commands (stream_id, command_id, first_version, last_version, xid, seq)
+	SELECT $1, $18::text, version, version, xid, seq FROM ins
+	WHERE $18::text <> ''
+)
+SELECT xid, seq FROM ins`
+
+func insertOne(ctx context.Context, q querier, req eventstore.AppendRequest, evs []eventstore.Event, v uint64, h eventstore.Hash) (xid, seq int64, err error) {
+	e := &evs[0]
+	err = q.QueryRow(ctx, appendOneSQL,
+		req.Stream, e.RecordedAt, parseUUID(e.ID), int64(e.Version), e.Type, int32(e.SchemaVersion), []byte(e.Data),
+		e.Metadata.ActorID, e.Metadata.ActorUnit, e.Metadata.CommandID, e.Metadata.CorrelationID, e.Metadata.CausationID,
+		e.Metadata.OccurredAt, e.PrevHash[:], e.Hash[:],
+		int64(v), h[:], req.CommandID,
+	).Scan(&xid, &seq)
+	return xid, seq, err
+}
+
+// appendManySQL appends a small batch from arrays (unnest) and records the
+// command id, in one statement. It returns no row when the head check fails.
+const appendManySQL = `
+WITH ins AS (
+	INSERT INTO events (xid, id, stream_id, version, type, schema_version, data,
+		actor_id, actor_unit, command_id, correlation_id, causation_id,
+		occurred_at, recorded_at, prev_hash, hash)
+	SELECT m.xid, u.id, $1, u.version, u.type, u.schema_version, u.data,
+		u.actor_id, u.actor_unit, u.command_id, u.correlation_id, u.causation_id,
+		u.occurred_at, $2, u.prev_hash, u.hash
+	FROM (SELECT pg_current_xact_id()::text::bigint + xid_offset AS xid FROM event_store_meta) m,
+		unnest($3::uuid[], $4::bigint[], $5::text[], $6::integer[], $7::json[],
+		$8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+		$13::timestamptz[], $14::bytea[], $15::bytea[])
+		AS u(id, version, type, schema_version, data,
+		     actor_id, actor_unit, command_id, correlation_id, causation_id,
+		     occurred_at, prev_hash, hash)
+	WHERE ` + headCheck + `
+	RETURNING xid, seq, version
+), cmd AS (
+	INSERT INTO event_commands (stream_id, command_id, first_version, last_version, xid, seq)
+	SELECT $1, $18::text, min(version), max(version), max(xid), max(seq) FROM ins
+	HAVING count(*) > 0 AND $18::text <> ''
+)
+SELECT max(xid), max(seq) FROM ins HAVING count(*) > 0`
+
+func insertMany(ctx context.Context, q querier, req eventstore.AppendRequest, evs []eventstore.Event, v uint64, h eventstore.Hash) (xid, seq int64, err error) {
 	n := len(evs)
 	var (
-		ids     = make([][16]byte, n)
-		vers    = make([]int64, n)
-		types   = make([]string, n)
-		svs     = make([]int32, n)
-		datas   = make([][]byte, n)
-		actors  = make([]string, n)
-		units   = make([]string, n)
-		cmds    = make([]string, n)
-		corrs   = make([]string, n)
-		causes  = make([]string, n)
-		occs    = make([]time.Time, n)
-		prevs   = make([][]byte, n)
-		hashes  = make([][]byte, n)
-		hashBuf = make([]byte, 64*n)
+		ids    = make([][16]byte, n)
+		vers   = make([]int64, n)
+		types  = make([]string, n)
+		svs    = make([]int32, n)
+		datas  = make([][]byte, n)
+		actors = make([]string, n)
+		units  = make([]string, n)
+		cmds   = make([]string, n)
+		corrs  = make([]string, n)
+		causes = make([]string, n)
+		occs   = make([]time.Time, n)
+		prevs  = make([][]byte, n)
+		hashes = make([][]byte, n)
 	)
 	for i := range evs {
 		e := &evs[i]
@@ -350,32 +423,67 @@ func insertWith(ctx context.Context, q queryRower, req eventstore.AppendRequest,
 		corrs[i] = e.Metadata.CorrelationID
 		causes[i] = e.Metadata.CausationID
 		occs[i] = e.Metadata.OccurredAt
-		prevs[i] = hashBuf[64*i : 64*i+32 : 64*i+32]
-		copy(prevs[i], e.PrevHash[:])
-		hashes[i] = hashBuf[64*i+32 : 64*i+64 : 64*i+64]
-		copy(hashes[i], e.Hash[:])
+		prevs[i] = e.PrevHash[:]
+		hashes[i] = e.Hash[:]
 	}
-	var count, xid, seq int64
-	err := q.QueryRow(ctx, appendSQL,
+	err = q.QueryRow(ctx, appendManySQL,
 		req.Stream, evs[0].RecordedAt,
 		ids, vers, types, svs, datas, actors, units, cmds, corrs, causes, occs, prevs, hashes,
 		int64(v), h[:], req.CommandID,
-	).Scan(&count, &xid, &seq)
+	).Scan(&xid, &seq)
+	return xid, seq, err
+}
+
+// copyCols are the columns insertCopy writes (seq comes from its identity).
+var copyCols = []string{"xid", "id", "stream_id", "version", "type", "schema_version", "data",
+	"actor_id", "actor_unit", "command_id", "correlation_id", "causation_id",
+	"occurred_at", "recorded_at", "prev_hash", "hash"}
+
+// insertCopy appends a large batch in one transaction: it takes the
+// transaction id and checks the head, COPYs the rows (PostgreSQL's bulk
+// path, which writes whole heap pages at a time), then records the command
+// id with the last event's seq (currval of the identity, in this session),
+// and commits. Every check of the one-statement form holds: the head check
+// comes first, the unique (stream_id, version) rejects a concurrent append
+// at the same versions, the command row's primary key a concurrent repeat,
+// and a failure anywhere rolls everything back.
+func insertCopy(ctx context.Context, q querier, req eventstore.AppendRequest, evs []eventstore.Event, v uint64, h eventstore.Hash) (xid, seq int64, err error) {
+	tx, err := q.Begin(ctx)
 	if err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23505" { // unique_violation
-			return eventstore.AppendResult{}, false, nil
-		}
-		return eventstore.AppendResult{}, false, fmt.Errorf("append %s: %w", req.Stream, err)
+		return 0, 0, err
 	}
-	if count == 0 {
-		return eventstore.AppendResult{}, false, nil
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit
+	var ok bool
+	err = tx.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint + xid_offset,
+		($2::bigint = 0 OR EXISTS (SELECT 1 FROM events e WHERE e.stream_id = $1 AND e.version = $2 AND e.hash = $3))
+		FROM event_store_meta`, req.Stream, int64(v), h[:]).Scan(&xid, &ok)
+	if err != nil {
+		return 0, 0, err
 	}
-	return eventstore.AppendResult{
-		FirstVersion: evs[0].Version,
-		Version:      evs[n-1].Version,
-		Position:     eventstore.Position{Major: uint64(xid), Minor: uint64(seq)},
-	}, true, nil
+	if !ok {
+		return 0, 0, errHeadMoved
+	}
+	rows := make([][]any, len(evs))
+	for i := range evs {
+		e := &evs[i]
+		rows[i] = []any{xid, parseUUID(e.ID), req.Stream, int64(e.Version), e.Type, int32(e.SchemaVersion), []byte(e.Data),
+			e.Metadata.ActorID, e.Metadata.ActorUnit, e.Metadata.CommandID, e.Metadata.CorrelationID, e.Metadata.CausationID,
+			e.Metadata.OccurredAt, e.RecordedAt, e.PrevHash[:], e.Hash[:]}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"events"}, copyCols, pgx.CopyFromRows(rows)); err != nil {
+		return 0, 0, err
+	}
+	if req.CommandID != "" {
+		err = tx.QueryRow(ctx, `INSERT INTO event_commands (stream_id, command_id, first_version, last_version, xid, seq)
+			VALUES ($1, $2, $3, $4, $5, currval(pg_get_serial_sequence('events', 'seq'))) RETURNING seq`,
+			req.Stream, req.CommandID, int64(evs[0].Version), int64(evs[len(evs)-1].Version), xid).Scan(&seq)
+	} else {
+		err = tx.QueryRow(ctx, `SELECT currval(pg_get_serial_sequence('events', 'seq'))`).Scan(&seq)
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	return xid, seq, tx.Commit(ctx)
 }
 
 // lookup reads a stream's head and, when commandID is set, the result of
