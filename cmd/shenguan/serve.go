@@ -52,6 +52,7 @@ type Main struct {
 	runner   *projections.Runner
 	stopRun  context.CancelFunc
 	runDone  chan struct{}
+	pms      *processManagers // deadline scheduler and credit process manager
 	handler  *graph.Handler
 	server   *http.Server
 	listener net.Listener
@@ -97,6 +98,9 @@ func (m *Main) Run(ctx context.Context) error {
 	runCtx, m.stopRun = context.WithCancel(context.WithoutCancel(ctx))
 	m.runDone = make(chan struct{})
 	go func() { defer close(m.runDone); m.runner.Run(runCtx) }()
+	if m.pms, err = startProcessManagers(runCtx, store, m.readDB, m.runner, m.Logger); err != nil {
+		return err
+	}
 
 	// The write side: mutations run through the command service, which
 	// waits for the runner so that they answer with their own writes.
@@ -220,7 +224,11 @@ func (m *Main) Close() error {
 		}
 		m.server = nil
 	}
-	// The runner stops before the stores close.
+	// The process managers and the runner stop before the stores close.
+	if err := m.pms.stop(); err != nil {
+		errs = append(errs, fmt.Errorf("stop process managers: %w", err))
+	}
+	m.pms = nil
 	if m.stopRun != nil {
 		m.stopRun()
 		<-m.runDone
