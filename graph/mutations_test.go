@@ -278,8 +278,8 @@ func TestRefusalsCarryCodesAndReachTheSecurityLog(t *testing.T) {
 	}
 }
 
-// TestAuditorCannotCallAnyMutation calls every mutation of the schema (read
-// by introspection) with a minimal valid input as an AUDITOR.
+// TestAuditorCannotCallAnyMutation calls every domain mutation (found in
+// the schema by introspection) with a minimal valid input as an AUDITOR.
 func TestAuditorCannotCallAnyMutation(t *testing.T) {
 	f := startWithService(t)
 	schema := f.post(t, auditorTok(t), introspection, nil)
@@ -296,8 +296,8 @@ func TestAuditorCannotCallAnyMutation(t *testing.T) {
 	for _, fld := range types["Mutation"]["fields"].([]any) {
 		fld := fld.(map[string]any)
 		name := fld["name"].(string)
-		if name == "ping" {
-			continue
+		if !domainMutations[name] {
+			continue // ping, and the audit helpers' own operations
 		}
 		args := fld["args"].([]any)
 		if len(args) != 1 {
@@ -320,6 +320,23 @@ func TestAuditorCannotCallAnyMutation(t *testing.T) {
 		t.Errorf("head = %v after the auditor's calls, want %v", h, head)
 	}
 }
+
+// domainMutations are the mutations of the domain commands (DESIGN §5:
+// auditors write nothing).
+var domainMutations = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range strings.Fields(`pushApproval correctPush recordSealedDocument receivePush returnPush
+		disputeReturn resolveReturnDispute reRoute startVerification organiseJointInspection completeJointInspection
+		completeVerification recordViolation submitFeedback orderRectification confirmRectification imposePenalty
+		requestRevocation decideRevocation declineRevocation closeCase registerUnit amendUnit addSection defineMatter
+		amendMatter retireMatter appointCoordinator relieveCoordinator repairCreditEntry raiseProblem
+		addProblemProgress escalateProblem resolveProblem recordConsultation reportResolutionImplemented
+		submitSummary publishRubric commitSampling revealSampling recordFinding issueNoticeLetter
+		conductHalfYearInspection finaliseYear adjustCalendar changePolicy`) {
+		m[n] = true
+	}
+	return m
+}()
 
 const introspection = `{ __schema { types { name kind enumValues { name } inputFields { name type { ...T } }
   fields { name args { name type { ...T } } } } } }
