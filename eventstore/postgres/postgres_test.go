@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"shenguan/eventstore"
 	"shenguan/eventstore/postgres/pgtest"
@@ -320,6 +321,13 @@ func TestOpenTransactionDelaysReadersNeverSkips(t *testing.T) {
 	if st.HiddenEvents != 1 || st.OldestTransaction <= 0 || st.RunningXIDs == 0 {
 		t.Fatalf("Stats = %+v, want 1 hidden event and a positive lag", st)
 	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(s.Collector())
+	metrics := gatherGauges(t, reg)
+	if metrics["shenguan_eventstore_stats_up"] != 1 || metrics["shenguan_eventstore_hidden_events"] != 1 ||
+		metrics["shenguan_eventstore_oldest_transaction_seconds"] <= 0 || metrics["shenguan_eventstore_running_xids"] < 1 {
+		t.Fatalf("collector = %v, want up, 1 hidden event, a positive age and running xids", metrics)
+	}
 	wctx, wcancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	err = s.WaitAfter(wctx, first.Position)
 	wcancel()
@@ -472,4 +480,89 @@ func TestRestoredXIDsAreRepaired(t *testing.T) {
 	if evs[1].Position != res.Position {
 		t.Fatalf("new event at %v, append said %v", evs[1].Position, res.Position)
 	}
+}
+
+// gatherGauges collects reg once and returns each unlabelled gauge's value.
+func gatherGauges(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("Gather: %v", err)
+	}
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			out[mf.GetName()] = m.GetGauge().GetValue()
+		}
+	}
+	return out
+}
+
+// TestAppendLargeBatch covers the COPY path (batches of copyMin events or
+// more): the head check, a concurrent append at the same versions, an
+// idempotent repeat, and all or nothing.
+func TestAppendLargeBatch(t *testing.T) {
+	s := openStore(t, newDB(t))
+	ctx := context.Background()
+	batch := func(n int) []eventstore.NewEvent {
+		evs := make([]eventstore.NewEvent, n)
+		for i := range evs {
+			evs[i] = ev("big", i)
+		}
+		return evs
+	}
+	first := appendOK(t, s, eventstore.AppendRequest{Stream: "big", CommandID: "c1", Expected: eventstore.ExpectNoStream(), Events: batch(copyMin)})
+	if first.FirstVersion != 1 || first.Version != copyMin || first.Duplicate {
+		t.Fatalf("first = %+v", first)
+	}
+	v, h, err := s.StreamHead(ctx, "big")
+	if err != nil || v != copyMin {
+		t.Fatalf("StreamHead = %d, %v", v, err)
+	}
+	evs, err := s.ReadStream(ctx, "big", 1, 0)
+	if err != nil || len(evs) != copyMin || evs[len(evs)-1].Position != first.Position {
+		t.Fatalf("ReadStream = %d events (last at %v), %v; want %d ending at %v", len(evs), evs[len(evs)-1].Position, err, copyMin, first.Position)
+	}
+
+	// The repeat returns the first result, with the position of its last event.
+	again := appendOK(t, s, eventstore.AppendRequest{Stream: "big", CommandID: "c1", Expected: eventstore.ExpectAny(), Events: batch(copyMin)})
+	if !again.Duplicate || again.Position != first.Position || again.Version != first.Version {
+		t.Fatalf("repeat = %+v, want duplicate of %+v", again, first)
+	}
+
+	// A stale head is a conflict and writes nothing.
+	second := appendOK(t, s, eventstore.AppendRequest{Stream: "big", CommandID: "c2", Expected: eventstore.ExpectHead(v, h), Events: batch(2 * copyMin)})
+	_, err = s.Append(ctx, eventstore.AppendRequest{Stream: "big", CommandID: "c3", Expected: eventstore.ExpectHead(v, h), Events: batch(copyMin)})
+	var vc *eventstore.VersionConflictError
+	if !errors.As(err, &vc) {
+		t.Fatalf("append after a stale head = %v, want a version conflict", err)
+	}
+	// insertWith itself, after the stale head, reports a lost race.
+	if _, ok, err := insertWith(ctx, s.Pool(), eventstore.AppendRequest{Stream: "big", Events: batch(copyMin)}, v, h); ok || err != nil {
+		t.Fatalf("insertWith after a stale head: ok=%v err=%v", ok, err)
+	}
+	// A batch whose later event collides with an existing version (written
+	// behind the store's back) is rejected as a whole.
+	exec(t, s, `INSERT INTO events (xid, id, stream_id, version, type, schema_version, data, occurred_at, recorded_at, prev_hash, hash)
+		VALUES (0, gen_random_uuid(), 'big', $1, 'x', 1, '{}', now(), now(), '', '')`, int64(second.Version+5))
+	if _, ok, err := insertWith(ctx, s.Pool(), eventstore.AppendRequest{Stream: "big", Events: batch(copyMin)}, second.Version, mustHead(t, s, "big", second.Version)); ok || err != nil {
+		t.Fatalf("insertWith over an existing version: ok=%v err=%v", ok, err)
+	}
+	if evs, err := s.ReadStream(ctx, "big", second.Version+1, 0); err != nil || len(evs) != 1 {
+		t.Fatalf("after the rejected batch the stream has %d events past %d (%v), want only the planted one", len(evs), second.Version, err)
+	}
+	var cmds int
+	if err := s.Pool().QueryRow(ctx, `SELECT count(*) FROM event_commands WHERE stream_id = 'big'`).Scan(&cmds); err != nil || cmds != 2 {
+		t.Fatalf("event_commands rows = %d, %v; want 2", cmds, err)
+	}
+}
+
+// mustHead returns the hash of a stream's event at version v.
+func mustHead(t *testing.T, s *Store, stream string, v uint64) eventstore.Hash {
+	t.Helper()
+	evs, err := s.ReadStream(context.Background(), stream, v, 1)
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("ReadStream(%s, %d) = %d events, %v", stream, v, len(evs), err)
+	}
+	return evs[0].Hash
 }
