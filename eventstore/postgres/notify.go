@@ -31,7 +31,7 @@ func (s *Store) startListener(cc *pgx.ConnConfig) {
 		_ = l.Listen(ctx) // returns only when ctx is cancelled
 	}()
 	s.notifyDone = make(chan struct{})
-	go s.notifier(ctx)
+	go s.notifier(ctx, cc)
 }
 
 // notifySoon asks the notifier to send a pg_notify; requests made while one
@@ -43,18 +43,41 @@ func (s *Store) notifySoon() {
 	}
 }
 
-// notifier sends one pg_notify per burst of committed appends, in its own
-// short transaction with synchronous_commit off. Errors are dropped: the
-// waiters' re-check covers a lost notification.
-func (s *Store) notifier(ctx context.Context) {
+// notifier sends one pg_notify per burst of committed appends, on a
+// connection of its own (not from the pool, so that it never makes an
+// append wait for a connection) with synchronous_commit off. Errors drop
+// the connection (it reconnects on the next burst) and the notification:
+// the waiters' re-check covers a lost one.
+func (s *Store) notifier(ctx context.Context, cc *pgx.ConnConfig) {
 	defer close(s.notifyDone)
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-s.notify:
 		}
-		_, _ = s.pool.Exec(ctx, `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, '')`, Channel)
+		if conn == nil {
+			c, err := pgx.ConnectConfig(ctx, cc.Copy())
+			if err == nil {
+				if _, err = c.Exec(ctx, `SET synchronous_commit = off`); err != nil {
+					c.Close(context.Background())
+				} else {
+					conn = c
+				}
+			}
+		}
+		if conn != nil {
+			if _, err := conn.Exec(ctx, `SELECT pg_notify($1, '')`, Channel); err != nil {
+				conn.Close(context.Background())
+				conn = nil
+			}
+		}
 		// Under a steady stream of appends, send at most one notification
 		// per notifyEvery: each is a transaction of its own.
 		select {

@@ -54,16 +54,23 @@
 //
 // # Appends
 //
-// An append is one SQL statement, hence one transaction: an INSERT … SELECT
-// FROM unnest(…) of the prepared rows (versions, ids and the hash chain from
-// eventstore.Prepare) and the event_commands row in a data-modifying CTE.
-// When the caller knows the stream head (eventstore.ExpectHead,
-// or ExpectNoStream) the append is one round trip: the statement inserts
-// only if the event at the expected version exists with the expected hash,
-// and the unique constraint on (stream_id, version) rejects a concurrent
-// append at the same version. Otherwise (or when that fails) one query reads
-// the stream head and any earlier result of the command id, and the same
-// statement follows: two round trips, no explicit transaction, no row locks.
+// Every append is one transaction that writes the prepared rows (versions,
+// ids and the hash chain from eventstore.Prepare) and the event_commands
+// row, or nothing. Up to copyMin-1 events it is one SQL statement: an
+// INSERT … SELECT (scalar parameters for one event, unnest of arrays for a
+// few) with the event_commands row in a data-modifying CTE. Larger batches
+// use COPY, PostgreSQL's bulk path, inside an explicit transaction: one
+// query takes the transaction id and checks the head, COPY writes the rows,
+// one INSERT writes the event_commands row with the last row's seq
+// (currval of the identity), then COMMIT.
+//
+// When the caller knows the stream head (eventstore.ExpectHead, or
+// ExpectNoStream) the append needs no read first: it inserts only if the
+// event at the expected version exists with the expected hash, and the
+// unique constraint on (stream_id, version) rejects a concurrent append at
+// the same version (COPY included). Otherwise (or when that fails) one
+// query reads the stream head and any earlier result of the command id,
+// and the same insert follows. No row locks are taken.
 //
 // # Waiting for new events
 //
@@ -71,8 +78,9 @@
 // connection (github.com/jackc/pgxlisten, reconnecting after a failure) and
 // fans notifications out to waiters in the process; appends in the same
 // process wake them directly. A store notifies other replicas after its
-// appends commit, from a background goroutine that folds the appends of
-// each 5 ms into one pg_notify (sent with synchronous_commit off: a
+// appends commit, from a background goroutine with a connection of its
+// own that folds the appends of each 5 ms into one pg_notify (sent with
+// synchronous_commit off: a
 // notification is not data). It does not NOTIFY inside the append's
 // transaction: that takes a cluster-wide lock from the commit until the
 // commit record is flushed, which serialises the commits of all appending
