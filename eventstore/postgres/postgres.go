@@ -80,9 +80,8 @@
 // process wake them directly. A store notifies other replicas after its
 // appends commit, from a background goroutine with a connection of its
 // own that folds the appends of each 5 ms into one pg_notify (sent with
-// synchronous_commit off: a
-// notification is not data). It does not NOTIFY inside the append's
-// transaction: that takes a cluster-wide lock from the commit until the
+// synchronous_commit off: a notification is not data). It does not NOTIFY
+// inside the append's transaction: that takes a cluster-wide lock from the commit until the
 // commit record is flushed, which serialises the commits of all appending
 // transactions. A crash between the commit and the notification loses only
 // the notification.
