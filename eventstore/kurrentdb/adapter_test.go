@@ -17,6 +17,7 @@ import (
 
 	"shenguan/eventstore"
 	"shenguan/eventstore/kurrentdb"
+	"shenguan/eventstore/kurrentdb/kurrenttest"
 )
 
 func events(n int) []eventstore.NewEvent {
@@ -28,8 +29,8 @@ func events(n int) []eventstore.NewEvent {
 }
 
 func TestForeignAndSystemEventsAreSkipped(t *testing.T) {
-	f := startFake(t)
-	s := open(t, f.url)
+	f := kurrenttest.Start(t)
+	s := open(t, f.URL)
 	ctx := t.Context()
 	all, err := s.ReadAll(ctx, eventstore.Position{}, 0)
 	if err != nil || len(all) != 0 {
@@ -42,8 +43,8 @@ func TestForeignAndSystemEventsAreSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.raw("order-2", "OrderShipped", []byte(`{}`), nil)
-	f.raw("$stats-x", "$statsCollected", []byte(`{}`), nil)
+	f.Raw("order-2", "OrderShipped", []byte(`{}`), nil)
+	f.Raw("$stats-x", "$statsCollected", []byte(`{}`), nil)
 	if h, err := s.Head(ctx); err != nil || h != r.Position {
 		t.Errorf("Head after foreign events = %s, %v; want our last event at %s", h, err, r.Position)
 	}
@@ -52,15 +53,15 @@ func TestForeignAndSystemEventsAreSkipped(t *testing.T) {
 		t.Fatalf("ReadAll(limit 1) = %v, %v", all, err)
 	}
 	// A foreign event inside one of our streams is an error, not skipped.
-	f.raw("case-1", "intruder", []byte(`{}`), nil)
+	f.Raw("case-1", "intruder", []byte(`{}`), nil)
 	if _, err := s.ReadStream(ctx, "case-1", 1, 0); err == nil || !strings.Contains(err.Error(), "no shenguan metadata") {
 		t.Errorf("ReadStream over a foreign event: %v, want an error naming it", err)
 	}
 }
 
 func TestSubscriptionSurvivesDrops(t *testing.T) {
-	f := startFake(t)
-	s := open(t, f.url)
+	f := kurrenttest.Start(t)
+	s := open(t, f.URL)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	got := make(chan eventstore.Event, 100)
@@ -97,7 +98,7 @@ func TestSubscriptionSurvivesDrops(t *testing.T) {
 				t.Fatalf("round %d: subscription stalled", round)
 			}
 		}
-		f.dropSubscriptions()
+		f.DropSubscriptions()
 	}
 	// Nothing more arrives: no event was delivered twice after a resubscribe.
 	select {
@@ -112,14 +113,14 @@ func TestSubscriptionSurvivesDrops(t *testing.T) {
 }
 
 func TestAppendRetriesAfterLostAnswer(t *testing.T) {
-	f := startFake(t)
-	s := open(t, f.url)
+	f := kurrenttest.Start(t)
+	s := open(t, f.URL)
 	ctx := t.Context()
 	var mu sync.Mutex
 	faults := 0
 	// The first attempt commits but its answer is lost (node unavailable);
 	// the retry with the same ids must be recognised by the server.
-	f.appendFault = func(string) (bool, error) {
+	f.SetAppendFault(func(string) (bool, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		faults++
@@ -127,7 +128,7 @@ func TestAppendRetriesAfterLostAnswer(t *testing.T) {
 			return true, status.Error(codes.Unavailable, "connection reset")
 		}
 		return false, nil
-	}
+	})
 	for _, exp := range []eventstore.Expected{eventstore.ExpectNoStream(), eventstore.ExpectAny()} {
 		mu.Lock()
 		faults = 0
@@ -149,7 +150,7 @@ func TestAppendRetriesAfterLostAnswer(t *testing.T) {
 		}
 	}
 	// An error that is not transient is not retried.
-	f.appendFault = func(string) (bool, error) { return false, status.Error(codes.Internal, "boom") }
+	f.SetAppendFault(func(string) (bool, error) { return false, status.Error(codes.Internal, "boom") })
 	_, err := s.Append(ctx, eventstore.AppendRequest{Stream: "x-" + uuid.NewString(), Events: events(1)})
 	if !errors.Is(err, kurrentdb.ErrServer) {
 		t.Errorf("internal error: %v, want ErrServer", err)
@@ -159,7 +160,7 @@ func TestAppendRetriesAfterLostAnswer(t *testing.T) {
 		t.Errorf("the client's error is not in the chain: %v", err)
 	}
 	// Unavailable throughout: bounded retries, then ErrUnavailable.
-	f.appendFault = func(string) (bool, error) { return false, status.Error(codes.Unavailable, "down") }
+	f.SetAppendFault(func(string) (bool, error) { return false, status.Error(codes.Unavailable, "down") })
 	_, err = s.Append(ctx, eventstore.AppendRequest{Stream: "x-" + uuid.NewString(), Events: events(1)})
 	if !errors.Is(err, kurrentdb.ErrUnavailable) {
 		t.Errorf("unavailable: %v, want ErrUnavailable", err)
@@ -167,8 +168,8 @@ func TestAppendRetriesAfterLostAnswer(t *testing.T) {
 }
 
 func TestAnyRetryAfterStreamMovedOn(t *testing.T) {
-	f := startFake(t)
-	s := open(t, f.url)
+	f := kurrenttest.Start(t)
+	s := open(t, f.URL)
 	ctx := t.Context()
 	req := eventstore.AppendRequest{Stream: "any-1", CommandID: "cmd-any", Events: events(2)}
 	first, err := s.Append(ctx, req)
@@ -195,13 +196,13 @@ func TestAnyRetryAfterStreamMovedOn(t *testing.T) {
 }
 
 func TestServerErrorsTranslate(t *testing.T) {
-	f := startFake(t)
-	s := open(t, f.url)
+	f := kurrenttest.Start(t)
+	s := open(t, f.URL)
 	ctx := t.Context()
 	if _, err := s.Append(ctx, eventstore.AppendRequest{Stream: "gone", Events: events(1)}); err != nil {
 		t.Fatal(err)
 	}
-	f.deleteStream("gone")
+	f.DeleteStream("gone")
 	if _, err := s.Append(ctx, eventstore.AppendRequest{Stream: "gone", Expected: eventstore.ExpectVersion(1), Events: events(1)}); !errors.Is(err, kurrentdb.ErrStreamDeleted) {
 		t.Errorf("append to a deleted stream: %v, want ErrStreamDeleted", err)
 	}
@@ -209,13 +210,13 @@ func TestServerErrorsTranslate(t *testing.T) {
 		t.Errorf("read of a deleted stream: %v, want ErrStreamDeleted", err)
 	}
 	// The server's MaxAppendSize (1 MiB by default) is an invalid append.
-	f.maxAppend = 1 << 20
+	f.SetMaxAppendSize(1 << 20)
 	big := eventstore.NewEvent{Type: "big", Data: json.RawMessage(`"` + strings.Repeat("x", 1<<20) + `"`)}
 	if _, err := s.Append(ctx, eventstore.AppendRequest{Stream: "big", Events: []eventstore.NewEvent{big}}); !errors.Is(err, eventstore.ErrInvalid) {
 		t.Errorf("append over MaxAppendSize: %v, want ErrInvalid", err)
 	}
 	// A closed store says so.
-	s2, err := kurrentdb.Open(ctx, f.url)
+	s2, err := kurrentdb.Open(ctx, f.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,20 +245,20 @@ func TestOpenUnreachable(t *testing.T) {
 }
 
 func TestRecoversAfterOutage(t *testing.T) {
-	f := startFake(t)
-	s := open(t, f.url)
+	f := kurrenttest.Start(t)
+	s := open(t, f.URL)
 	ctx := t.Context()
 	if _, err := s.Append(ctx, eventstore.AppendRequest{Stream: "o-1", Events: events(1)}); err != nil {
 		t.Fatal(err)
 	}
-	f.srv.Stop()
+	f.Stop()
 	// Every node down: bounded retries, then ErrUnavailable (the client
 	// gives up discovery and closes itself; the store renews it).
 	_, err := s.Append(ctx, eventstore.AppendRequest{Stream: "o-1", Expected: eventstore.ExpectVersion(1), Events: events(1)})
 	if !errors.Is(err, kurrentdb.ErrUnavailable) {
 		t.Fatalf("append with the server down: %v, want ErrUnavailable", err)
 	}
-	f.start(t)
+	f.Restart(t)
 	r, err := s.Append(ctx, eventstore.AppendRequest{Stream: "o-1", Expected: eventstore.ExpectVersion(1), Events: events(1)})
 	if err != nil || r.Version != 2 {
 		t.Fatalf("append after the server is back: %+v, %v", r, err)

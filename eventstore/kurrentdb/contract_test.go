@@ -8,6 +8,7 @@ import (
 
 	"shenguan/eventstore"
 	"shenguan/eventstore/kurrentdb"
+	"shenguan/eventstore/kurrentdb/kurrenttest"
 	"shenguan/eventstore/storetest"
 )
 
@@ -66,24 +67,24 @@ func TestContract(t *testing.T) {
 	// server (fakeserver_test.go): it checks the adapter and its use of the
 	// client, not KurrentDB.
 	t.Run("kurrentdb-inprocess", func(t *testing.T) {
-		f := startFake(t)
-		ft := features(f.url)
+		f := kurrenttest.Start(t)
+		ft := features(f.URL)
 		// The fake's storage can be altered behind the server's back, as
 		// a KurrentDB chunk file could be by someone with disk access.
 		ft.Tamper = func(t *testing.T, s eventstore.Store, stream string, version uint64, data []byte) {
-			f.alter(t, stream, func(evs []*fakeEvent) { evs[version-1].data = data })
+			f.Alter(t, stream, func(evs []*kurrenttest.Event) { evs[version-1].Data = data })
 		}
 		ft.Delete = func(t *testing.T, s eventstore.Store, stream string, version uint64) {
-			f.remove(t, stream, version) // leaves a gap in the revisions
+			f.Remove(t, stream, version) // leaves a gap in the revisions
 		}
 		ft.Swap = func(t *testing.T, s eventstore.Store, stream string, v1, v2 uint64) {
-			f.alter(t, stream, func(evs []*fakeEvent) {
-				evs[v1-1].data, evs[v2-1].data = evs[v2-1].data, evs[v1-1].data
-				evs[v1-1].meta, evs[v2-1].meta = evs[v2-1].meta, evs[v1-1].meta
-				evs[v1-1].id, evs[v2-1].id = evs[v2-1].id, evs[v1-1].id
-				evs[v1-1].typ, evs[v2-1].typ = evs[v2-1].typ, evs[v1-1].typ
+			f.Alter(t, stream, func(evs []*kurrenttest.Event) {
+				evs[v1-1].Data, evs[v2-1].Data = evs[v2-1].Data, evs[v1-1].Data
+				evs[v1-1].Metadata, evs[v2-1].Metadata = evs[v2-1].Metadata, evs[v1-1].Metadata
+				evs[v1-1].ID, evs[v2-1].ID = evs[v2-1].ID, evs[v1-1].ID
+				evs[v1-1].Type, evs[v2-1].Type = evs[v2-1].Type, evs[v1-1].Type
 			})
 		}
-		storetest.Run(t, ft, func(t *testing.T) eventstore.Store { return open(t, f.url) })
+		storetest.Run(t, ft, func(t *testing.T) eventstore.Store { return open(t, f.URL) })
 	})
 }

@@ -1,15 +1,18 @@
-package kurrentdb_test
-
-// This file holds an in-process gRPC server implementing the subset of the
-// KurrentDB streams protocol the adapter uses — Append, Read of a stream and
-// of $all, and catch-up subscriptions to $all with an event-type filter —
-// on the client's own generated protobuf types. It lets the adapter run
-// through the real client library (connection, encoding, error handling)
-// without a KurrentDB server. It models the server's documented behaviour
-// (expected-revision checks, idempotent writes by event id, $all positions,
-// MaxAppendSize) as the adapter's package comment describes it; it is not
-// KurrentDB, and passing against it does not replace the live contract run.
-// Test-only: it is never built into the binary.
+// Package kurrenttest is an in-process stand-in for a KurrentDB node, for
+// tests only: a gRPC server implementing the subset of the KurrentDB
+// streams protocol that package kurrentdb uses — Append, Read of a stream
+// and of $all, and catch-up subscriptions to $all with an event-type
+// filter — on the client's own generated protobuf types. It lets the
+// adapter, and the binary wired to it, run through the real client library
+// (connection, encoding, error handling) without a KurrentDB server.
+//
+// It models the server's documented behaviour (expected-revision checks,
+// idempotent writes by event id, $all positions, MaxAppendSize) as the
+// kurrentdb package comment describes it; it is not KurrentDB, and passing
+// against it does not replace a run against a live server
+// (SHENGUAN_TEST_KURRENTDB). The shenguan binary never imports this
+// package; a test in cmd/shenguan checks that.
+package kurrenttest
 
 import (
 	"io"
@@ -30,80 +33,111 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-type fakeEvent struct {
-	id              uuid.UUID
-	stream          string
-	rev             uint64
-	commit, prepare uint64
-	typ             string
-	created         time.Time
-	meta, data      []byte
+// Event is an event as the stand-in stores it. Alter hands out the stored
+// events themselves, so that tests can change them behind the server's
+// back.
+type Event struct {
+	ID              uuid.UUID
+	Stream          string
+	Revision        uint64 // 0-based, as in KurrentDB
+	Commit, Prepare uint64 // the $all position
+	Type            string
+	Created         time.Time
+	Metadata, Data  []byte // user metadata and data, as appended
 }
 
-// fakeServer is the in-process stand-in for a KurrentDB node.
-type fakeServer struct {
+// Server is a running stand-in node on a loopback port.
+type Server struct {
+	// URL is a connection string for kurrentdb.Open (esdb://127.0.0.1:port
+	// without TLS).
+	URL string
+	s   *server
+}
+
+// server implements the streams service.
+type server struct {
 	api.UnimplementedStreamsServer
 
-	url       string
+	mu        sync.Mutex
 	maxAppend int
-
-	mu      sync.Mutex
-	log     []*fakeEvent
-	streams map[string][]*fakeEvent
-	deleted map[string]bool
-	next    uint64
-	changed chan struct{} // closed and replaced on every write
-	drop    chan struct{} // closed and replaced to drop every subscription
+	log       []*Event
+	streams   map[string][]*Event
+	deleted   map[string]bool
+	next      uint64
+	changed   chan struct{} // closed and replaced on every write
+	drop      chan struct{} // closed and replaced to drop every subscription
 	// appendFault, when set, is asked before each append; a non-nil error
 	// is returned to the client, after committing the append when commit.
 	appendFault func(stream string) (commit bool, err error)
-	appends     int
 
 	addr string
 	srv  *grpc.Server
 }
 
-// startFake starts a fake server on a loopback port and returns it; its
-// url is a connection string for kurrentdb.Open.
-func startFake(t testing.TB) *fakeServer {
+// Start starts a stand-in node on a loopback port; it stops when the test
+// ends. Its log already holds what a real log holds besides our events:
+// system events, a link and an event of another application.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	f := &fakeServer{
+	f := &server{
 		maxAppend: 8 << 20,
-		streams:   map[string][]*fakeEvent{},
+		streams:   map[string][]*Event{},
 		deleted:   map[string]bool{},
 		next:      1024,
 		changed:   make(chan struct{}),
 		drop:      make(chan struct{}),
+		addr:      "127.0.0.1:0",
 	}
-	f.addr = "127.0.0.1:0"
 	f.start(t)
-	t.Cleanup(func() { f.srv.Stop() })
-	f.url = "esdb://" + f.addr + "?tls=false&maxDiscoverAttempts=3&discoveryInterval=50"
-	// What a real log holds besides our events: system events, a link, and
-	// an event of another application.
-	f.raw("$$$all", "$metadata", []byte(`{"$acl":{}}`), nil)
-	f.raw("$stats-127.0.0.1:2113", "$statsCollected", []byte(`{}`), nil)
-	f.raw("order-1", "OrderPlaced", []byte(`{"id":1}`), []byte(`{"$correlationId":"x"}`))
-	f.raw("$ce-order", "$>", []byte(`0@order-1`), nil)
-	return f
+	t.Cleanup(func() {
+		f.mu.Lock()
+		srv := f.srv
+		f.mu.Unlock()
+		srv.Stop()
+	})
+	s := &Server{URL: "esdb://" + f.addr + "?tls=false&maxDiscoverAttempts=3&discoveryInterval=50", s: f}
+	s.Raw("$$$all", "$metadata", []byte(`{"$acl":{}}`), nil)
+	s.Raw("$stats-127.0.0.1:2113", "$statsCollected", []byte(`{}`), nil)
+	s.Raw("order-1", "OrderPlaced", []byte(`{"id":1}`), []byte(`{"$correlationId":"x"}`))
+	s.Raw("$ce-order", "$>", []byte(`0@order-1`), nil)
+	return s
 }
 
 // start serves on f.addr (a fresh port the first time, the same one after
 // a stop), keeping the stored events, as a restarted node would.
-func (f *fakeServer) start(t testing.TB) {
+func (f *server) start(t testing.TB) {
 	t.Helper()
 	lis, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.addr = lis.Addr().String()
-	f.srv = grpc.NewServer()
-	api.RegisterStreamsServer(f.srv, f)
-	go f.srv.Serve(lis)
+	srv := grpc.NewServer()
+	api.RegisterStreamsServer(srv, f)
+	f.mu.Lock()
+	f.addr, f.srv = lis.Addr().String(), srv
+	f.mu.Unlock()
+	go srv.Serve(lis)
 }
 
-// raw appends an event without any checks (system and foreign events).
-func (f *fakeServer) raw(stream, typ string, data, meta []byte) {
+// Stop stops the node, closing every connection; the stored events stay.
+func (s *Server) Stop() {
+	s.s.mu.Lock()
+	srv := s.s.srv
+	s.s.mu.Unlock()
+	srv.Stop()
+}
+
+// Restart serves again on the same port after Stop, with the events stored
+// before, as a restarted node would.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.s.start(t)
+}
+
+// Raw appends an event without any checks (system and foreign events);
+// meta is its user metadata.
+func (s *Server) Raw(stream, typ string, data, meta []byte) {
+	f := s.s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.write(stream, []*api.AppendReq_ProposedMessage{{
@@ -114,34 +148,39 @@ func (f *fakeServer) raw(stream, typ string, data, meta []byte) {
 	}})
 }
 
-// dropSubscriptions ends every open subscription with Unavailable, as a
+// DropSubscriptions ends every open subscription with Unavailable, as a
 // node restart or leader change would.
-func (f *fakeServer) dropSubscriptions() {
+func (s *Server) DropSubscriptions() {
+	f := s.s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	close(f.drop)
 	f.drop = make(chan struct{})
 }
 
-// alter changes a stream's stored events in place (tamper hooks).
-func (f *fakeServer) alter(t *testing.T, stream string, fn func([]*fakeEvent)) {
+// Alter calls fn with a stream's stored events, which it may change in
+// place (tamper hooks). The stream must exist.
+func (s *Server) Alter(t testing.TB, stream string, fn func([]*Event)) {
 	t.Helper()
+	f := s.s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.streams[stream]) == 0 {
-		t.Fatalf("fake: no stream %s to alter", stream)
+		t.Fatalf("kurrenttest: no stream %s to alter", stream)
 	}
 	fn(f.streams[stream])
 }
 
-// remove deletes the event at a version from the stream and the log.
-func (f *fakeServer) remove(t *testing.T, stream string, version uint64) {
+// Remove deletes the event at a 1-based version from the stream and the
+// log, leaving a gap in the revisions.
+func (s *Server) Remove(t testing.TB, stream string, version uint64) {
 	t.Helper()
+	f := s.s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	evs := f.streams[stream]
-	if uint64(len(evs)) < version {
-		t.Fatalf("fake: stream %s has no version %d", stream, version)
+	if version == 0 || uint64(len(evs)) < version {
+		t.Fatalf("kurrenttest: stream %s has no version %d", stream, version)
 	}
 	gone := evs[version-1]
 	f.streams[stream] = append(evs[:version-1:version-1], evs[version:]...)
@@ -153,11 +192,31 @@ func (f *fakeServer) remove(t *testing.T, stream string, version uint64) {
 	}
 }
 
-// deleteStream marks a stream deleted: appends and reads fail.
-func (f *fakeServer) deleteStream(stream string) {
+// DeleteStream marks a stream deleted: appends and reads of it fail with
+// the server's stream-deleted answer.
+func (s *Server) DeleteStream(stream string) {
+	f := s.s
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.deleted[stream] = true
+}
+
+// SetAppendFault installs fn (nil removes it): before each append it is
+// asked about the stream; a non-nil error is returned to the client —
+// after committing the append when commit is true (the answer is lost),
+// without committing it otherwise.
+func (s *Server) SetAppendFault(fn func(stream string) (commit bool, err error)) {
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	s.s.appendFault = fn
+}
+
+// SetMaxAppendSize sets the server's MaxAppendSize in bytes of data and
+// metadata per append (8 MiB after Start; KurrentDB's default is 1 MiB).
+func (s *Server) SetMaxAppendSize(n int) {
+	s.s.mu.Lock()
+	defer s.s.mu.Unlock()
+	s.s.maxAppend = n
 }
 
 func protoUUID(id uuid.UUID) *shared.UUID {
@@ -176,16 +235,16 @@ func fromProtoUUID(u *shared.UUID) uuid.UUID {
 
 // write appends messages to a stream and assigns positions: one commit
 // position per append, increasing prepare positions within it. f.mu held.
-func (f *fakeServer) write(stream string, msgs []*api.AppendReq_ProposedMessage) []*fakeEvent {
+func (f *server) write(stream string, msgs []*api.AppendReq_ProposedMessage) []*Event {
 	evs := f.streams[stream]
 	commit := f.next
 	pos := commit
-	var out []*fakeEvent
+	var out []*Event
 	for i, m := range msgs {
-		e := &fakeEvent{
-			id: fromProtoUUID(m.Id), stream: stream, rev: uint64(len(evs) + i),
-			commit: commit, prepare: pos, typ: m.Metadata["type"], created: time.Now(),
-			meta: m.CustomMetadata, data: m.Data,
+		e := &Event{
+			ID: fromProtoUUID(m.Id), Stream: stream, Revision: uint64(len(evs) + i),
+			Commit: commit, Prepare: pos, Type: m.Metadata["type"], Created: time.Now(),
+			Metadata: m.CustomMetadata, Data: m.Data,
 		}
 		pos += uint64(len(m.Data)+len(m.CustomMetadata)) + 128
 		out = append(out, e)
@@ -218,11 +277,11 @@ func wrongExpected(cur int64, expected any) *api.AppendResp {
 	return &api.AppendResp{Result: &api.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: w}}
 }
 
-func success(last *fakeEvent) *api.AppendResp {
+func success(last *Event) *api.AppendResp {
 	return &api.AppendResp{Result: &api.AppendResp_Success_{Success: &api.AppendResp_Success{
-		CurrentRevisionOption: &api.AppendResp_Success_CurrentRevision{CurrentRevision: last.rev},
+		CurrentRevisionOption: &api.AppendResp_Success_CurrentRevision{CurrentRevision: last.Revision},
 		PositionOption: &api.AppendResp_Success_Position{Position: &api.AppendResp_Position{
-			CommitPosition: last.commit, PreparePosition: last.prepare,
+			CommitPosition: last.Commit, PreparePosition: last.Prepare,
 		}},
 	}}}
 }
@@ -231,7 +290,7 @@ func success(last *fakeEvent) *api.AppendResp {
 // revision below the current one is an idempotent success when the events
 // stored after it carry the proposed ids, else a wrong expected version;
 // Any is idempotent when the ids are already in the stream. f.mu held.
-func (f *fakeServer) commit(stream string, opts *api.AppendReq_Options, msgs []*api.AppendReq_ProposedMessage) *api.AppendResp {
+func (f *server) decide(stream string, opts *api.AppendReq_Options, msgs []*api.AppendReq_ProposedMessage) *api.AppendResp {
 	evs := f.streams[stream]
 	cur := int64(len(evs)) - 1
 	ids := make([]uuid.UUID, len(msgs))
@@ -254,9 +313,9 @@ func (f *fakeServer) commit(stream string, opts *api.AppendReq_Options, msgs []*
 	}
 	if expected == -2 {
 		for i, e := range evs {
-			if e.id == ids[0] {
+			if e.ID == ids[0] {
 				for j, id := range ids {
-					if i+j >= len(evs) || evs[i+j].id != id {
+					if i+j >= len(evs) || evs[i+j].ID != id {
 						return wrongExpected(cur, opts.ExpectedStreamRevision)
 					}
 				}
@@ -268,7 +327,7 @@ func (f *fakeServer) commit(stream string, opts *api.AppendReq_Options, msgs []*
 	if expected < cur {
 		for j, id := range ids {
 			r := expected + 1 + int64(j)
-			if r > cur || evs[r].id != id {
+			if r > cur || evs[r].ID != id {
 				return wrongExpected(cur, opts.ExpectedStreamRevision)
 			}
 		}
@@ -285,7 +344,7 @@ func streamDeleted(s grpc.ServerStream, stream string) error {
 	return status.Errorf(codes.FailedPrecondition, "Event stream '%s' is deleted.", stream)
 }
 
-func (f *fakeServer) Append(s api.Streams_AppendServer) error {
+func (f *server) Append(s api.Streams_AppendServer) error {
 	first, err := s.Recv()
 	if err != nil {
 		return err
@@ -309,13 +368,12 @@ func (f *fakeServer) Append(s api.Streams_AppendServer) error {
 		size += len(m.Data) + len(m.CustomMetadata)
 		msgs = append(msgs, m)
 	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if size > f.maxAppend {
 		s.SetTrailer(metadata.Pairs("exception", "maximum-append-size-exceeded"))
 		return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", f.maxAppend)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.appends++
 	if f.deleted[stream] {
 		return streamDeleted(s, stream)
 	}
@@ -327,44 +385,44 @@ func (f *fakeServer) Append(s api.Streams_AppendServer) error {
 		}
 		fault = err
 	}
-	resp := f.commit(stream, opts, msgs)
+	resp := f.decide(stream, opts, msgs)
 	if fault != nil {
 		return fault // committed, but the answer is lost
 	}
 	return s.SendAndClose(resp)
 }
 
-func readResp(e *fakeEvent) *api.ReadResp {
+func readResp(e *Event) *api.ReadResp {
 	return &api.ReadResp{Content: &api.ReadResp_Event{Event: &api.ReadResp_ReadEvent{
 		Event: &api.ReadResp_ReadEvent_RecordedEvent{
-			Id:               protoUUID(e.id),
-			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(e.stream)},
-			StreamRevision:   e.rev,
-			PreparePosition:  e.prepare,
-			CommitPosition:   e.commit,
+			Id:               protoUUID(e.ID),
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(e.Stream)},
+			StreamRevision:   e.Revision,
+			PreparePosition:  e.Prepare,
+			CommitPosition:   e.Commit,
 			Metadata: map[string]string{
-				"type": e.typ, "content-type": "application/json",
-				"created": strconv.FormatInt(e.created.UnixNano()/100, 10),
+				"type": e.Type, "content-type": "application/json",
+				"created": strconv.FormatInt(e.Created.UnixNano()/100, 10),
 			},
-			CustomMetadata: e.meta,
-			Data:           e.data,
+			CustomMetadata: e.Metadata,
+			Data:           e.Data,
 		},
-		Position: &api.ReadResp_ReadEvent_CommitPosition{CommitPosition: e.commit},
+		Position: &api.ReadResp_ReadEvent_CommitPosition{CommitPosition: e.Commit},
 	}}}
 }
 
-func before(a *fakeEvent, commit, prepare uint64) bool {
-	return a.commit < commit || (a.commit == commit && a.prepare < prepare)
+func before(a *Event, commit, prepare uint64) bool {
+	return a.Commit < commit || (a.Commit == commit && a.Prepare < prepare)
 }
 
-func (f *fakeServer) Read(req *api.ReadReq, s api.Streams_ReadServer) error {
+func (f *server) Read(req *api.ReadReq, s api.Streams_ReadServer) error {
 	o := req.GetOptions()
 	if o.GetSubscription() != nil {
 		return f.subscribe(o, s)
 	}
 	count := o.GetCount()
 	back := o.GetReadDirection() == api.ReadReq_Options_Backwards
-	var out []*fakeEvent
+	var out []*Event
 	f.mu.Lock()
 	if so := o.GetStream(); so != nil {
 		stream := string(so.StreamIdentifier.GetStreamName())
@@ -420,7 +478,7 @@ func (f *fakeServer) Read(req *api.ReadReq, s api.Streams_ReadServer) error {
 	if uint64(len(out)) > count {
 		out = out[:count]
 	}
-	out = append([]*fakeEvent(nil), out...)
+	out = append([]*Event(nil), out...)
 	f.mu.Unlock()
 	for _, e := range out {
 		if err := s.Send(readResp(e)); err != nil {
@@ -430,8 +488,8 @@ func (f *fakeServer) Read(req *api.ReadReq, s api.Streams_ReadServer) error {
 	return nil
 }
 
-func reversed(evs []*fakeEvent) []*fakeEvent {
-	out := make([]*fakeEvent, len(evs))
+func reversed(evs []*Event) []*Event {
+	out := make([]*Event, len(evs))
 	for i, e := range evs {
 		out[len(evs)-1-i] = e
 	}
@@ -440,7 +498,7 @@ func reversed(evs []*fakeEvent) []*fakeEvent {
 
 // subscribe serves a catch-up subscription to $all: events strictly after
 // the start position that pass the event-type filter, then live events.
-func (f *fakeServer) subscribe(o *api.ReadReq_Options, s api.Streams_ReadServer) error {
+func (f *server) subscribe(o *api.ReadReq_Options, s api.Streams_ReadServer) error {
 	ao := o.GetAll()
 	if ao == nil {
 		return status.Error(codes.Unimplemented, "the fake serves subscriptions to $all only")
@@ -467,7 +525,7 @@ func (f *fakeServer) subscribe(o *api.ReadReq_Options, s api.Streams_ReadServer)
 		idx = len(f.log)
 	default:
 		p := ao.GetPosition()
-		for idx < len(f.log) && !before(&fakeEvent{commit: p.CommitPosition, prepare: p.PreparePosition}, f.log[idx].commit, f.log[idx].prepare) {
+		for idx < len(f.log) && !before(&Event{Commit: p.CommitPosition, Prepare: p.PreparePosition}, f.log[idx].Commit, f.log[idx].Prepare) {
 			idx++
 		}
 	}
@@ -475,12 +533,12 @@ func (f *fakeServer) subscribe(o *api.ReadReq_Options, s api.Streams_ReadServer)
 	caughtUp := false
 	for {
 		f.mu.Lock()
-		batch := append([]*fakeEvent(nil), f.log[idx:]...)
+		batch := append([]*Event(nil), f.log[idx:]...)
 		idx = len(f.log)
 		changed, drop := f.changed, f.drop
 		f.mu.Unlock()
 		for _, e := range batch {
-			if filter != nil && !filter.MatchString(e.typ) {
+			if filter != nil && !filter.MatchString(e.Type) {
 				continue
 			}
 			if err := s.Send(readResp(e)); err != nil {
