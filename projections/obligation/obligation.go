@@ -68,7 +68,7 @@ func Registry() *eventstore.Registry { return registry }
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 1 }
+func (Projection) Version() int { return 2 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string {
@@ -76,13 +76,18 @@ func (Projection) Tables() []string {
 }
 
 // Schema implements projections.Projection.
-func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
+//
+// The indexes on open_count and next_at are partial: they hold only the
+// aggregates with an open obligation and the obligations with a next
+// scheduler time, which the queries on them ask for. On SQLite the tables
+// with small rows are clustered on their key (WITHOUT ROWID).
+func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 	return []string{
 		t.Expand(`CREATE TABLE {{aggregates}} (
 			key TEXT PRIMARY KEY,
 			open_count BIGINT NOT NULL,
 			state TEXT NOT NULL)`),
-		t.Expand(`CREATE INDEX {{aggregates}}_open ON {{aggregates}} (open_count, key)`),
+		t.Expand(`CREATE INDEX {{aggregates}}_open ON {{aggregates}} (key) WHERE open_count > 0`),
 		t.Expand(`CREATE TABLE {{timepolicy}} (
 			id BIGINT PRIMARY KEY,
 			state TEXT NOT NULL)`),
@@ -102,12 +107,12 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			policy_version BIGINT NOT NULL,
 			warned TEXT NOT NULL,
 			missed_at BIGINT NOT NULL,
-			next_at BIGINT NOT NULL)`),
+			next_at BIGINT NOT NULL)`) + withoutRowID(d),
 		t.Expand(`CREATE INDEX {{obligations}}_resp ON {{obligations}} (responsible_unit, due_at, id)`),
 		t.Expand(`CREATE INDEX {{obligations}}_cp ON {{obligations}} (counterpart_unit, due_at, id)`),
 		t.Expand(`CREATE INDEX {{obligations}}_due ON {{obligations}} (due_at, id)`),
 		t.Expand(`CREATE INDEX {{obligations}}_subject ON {{obligations}} (subject, id)`),
-		t.Expand(`CREATE INDEX {{obligations}}_next ON {{obligations}} (next_at, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_next ON {{obligations}} (next_at, id) WHERE next_at > 0`),
 		t.Expand(`CREATE TABLE {{tallies}} (
 			unit TEXT NOT NULL,
 			year BIGINT NOT NULL,
@@ -116,7 +121,17 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			on_time BIGINT NOT NULL,
 			late BIGINT NOT NULL,
 			missing BIGINT NOT NULL,
-			PRIMARY KEY (unit, year, kind))`),
+			PRIMARY KEY (unit, year, kind))`) + withoutRowID(d),
 		t.Expand(`CREATE INDEX {{tallies}}_year ON {{tallies}} (year, unit)`),
 	}
+}
+
+// withoutRowID returns the clause clustering a table with a small row on
+// its primary key on SQLite (one B-tree instead of a table and its key
+// index), and "" on PostgreSQL.
+func withoutRowID(d rmstore.Dialect) string {
+	if d == rmstore.SQLite {
+		return " WITHOUT ROWID"
+	}
+	return ""
 }

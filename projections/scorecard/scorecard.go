@@ -57,7 +57,7 @@ var registry = events.Registry()
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 1 }
+func (Projection) Version() int { return 2 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string {
@@ -65,7 +65,14 @@ func (Projection) Tables() []string {
 }
 
 // Schema implements projections.Projection.
-func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
+//
+// On SQLite the tables with small rows are clustered on their key (WITHOUT
+// ROWID): one B-tree instead of a table and its key index.
+func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
+	wr := ""
+	if d == rmstore.SQLite {
+		wr = " WITHOUT ROWID"
+	}
 	return []string{
 		t.Expand(`CREATE TABLE {{counters}} (
 			unit TEXT NOT NULL,
@@ -76,22 +83,22 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			problems_resolved BIGINT NOT NULL,
 			problems_escalated BIGINT NOT NULL,
 			problems_overdue BIGINT NOT NULL,
-			PRIMARY KEY (unit, year))`),
+			PRIMARY KEY (unit, year))`) + wr,
 		t.Expand(`CREATE INDEX {{counters}}_year ON {{counters}} (year, unit)`),
-		t.Expand(`CREATE TABLE {{cases}} (id TEXT PRIMARY KEY, approving_unit TEXT NOT NULL)`),
+		t.Expand(`CREATE TABLE {{cases}} (id TEXT PRIMARY KEY, approving_unit TEXT NOT NULL)`) + wr,
 		t.Expand(`CREATE TABLE {{returns}} (
 			case_id TEXT NOT NULL,
 			unit TEXT NOT NULL,
 			approving_unit TEXT NOT NULL,
 			year BIGINT NOT NULL,
 			counted BIGINT NOT NULL,
-			PRIMARY KEY (case_id, unit))`),
+			PRIMARY KEY (case_id, unit))`) + wr,
 		t.Expand(`CREATE TABLE {{problems}} (
 			id TEXT PRIMARY KEY,
 			unit TEXT NOT NULL,
 			year BIGINT NOT NULL,
 			resolved BIGINT NOT NULL,
-			escalated BIGINT NOT NULL)`),
+			escalated BIGINT NOT NULL)`) + wr,
 		t.Expand(`CREATE TABLE {{findings}} (
 			id TEXT PRIMARY KEY,
 			year BIGINT NOT NULL,
@@ -110,6 +117,6 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			unit TEXT NOT NULL,
 			card TEXT NOT NULL,
 			PRIMARY KEY (year, unit))`),
-		t.Expand(`CREATE TABLE {{units}} (unit TEXT PRIMARY KEY)`),
+		t.Expand(`CREATE TABLE {{units}} (unit TEXT PRIMARY KEY)`) + wr,
 	}
 }
