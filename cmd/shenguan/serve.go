@@ -36,6 +36,9 @@ type serveConfig struct {
 	Store         storeConfig
 	JWT           jwtConfig
 	Introspection bool
+	// Limits are the GraphQL handler's defences (graph.Limits; zero fields
+	// take defaults).
+	Limits graph.Limits
 	// ShutdownTimeout bounds the graceful shutdown (30 s when zero).
 	ShutdownTimeout time.Duration
 }
@@ -133,6 +136,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Registry:      reg,
 		Ready:         ready,
 		Introspection: c.Introspection,
+		Limits:        c.Limits,
 	})
 	if err != nil {
 		return err
@@ -287,10 +291,39 @@ func runServe(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Addr, "addr", addr, "监听`地址`（环境变量 SHENGUAN_ADDR）")
 	store := addStoreFlags(fs)
 	jc := addJWTFlags(fs, true)
-	introspection := os.Getenv("SHENGUAN_INTROSPECTION") != "false"
-	fs.BoolVar(&c.Introspection, "introspection", introspection, "允许 GraphQL 内省（环境变量 SHENGUAN_INTROSPECTION=false 关闭）")
+	introspection := os.Getenv("SHENGUAN_INTROSPECTION") == "true"
+	fs.BoolVar(&c.Introspection, "introspection", introspection, "允许 GraphQL 内省（默认关闭；环境变量 SHENGUAN_INTROSPECTION=true 打开）")
+	l := &c.Limits
+	fs.Int64Var(&l.MaxBodyBytes, "max-body", 1<<20, "请求体上限（`字节`）")
+	fs.IntVar(&l.MaxTokens, "max-tokens", 10000, "查询文档的词法单元上限")
+	fs.IntVar(&l.MaxDepth, "max-depth", 12, "查询嵌套层数上限")
+	fs.IntVar(&l.MaxAliases, "max-aliases", 50, "别名个数上限")
+	fs.IntVar(&l.MaxRootFields, "max-root-fields", 20, "顶层字段个数上限")
+	fs.IntVar(&l.MaxComplexity, "max-complexity", 100000, "查询代价上限（列表按 first 计）")
+	fs.Float64Var(&l.RatePerSecond, "rate-limit", 20000, "每个身份（无令牌时每个 IP）每秒可用的查询代价，0 为不限")
+	fs.IntVar(&l.WebsocketOperations, "ws-max-operations", 50, "每个 websocket 连接同时进行的操作上限")
+	origins := fs.String("allowed-origins", "", "另外允许的 websocket 来源（逗号分隔的主机模式，如 dash.example.cn,https://*.gov.cn；同源与无 Origin 的客户端总是允许）")
+	pqFile := fs.String("persisted-queries", "", "已登记查询的 JSON `文件`（SHA-256 十六进制 → 查询文本）")
+	fs.BoolVar(&l.PersistedOnly, "persisted-only", false, "只接受已登记的查询（需 --persisted-queries）")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if l.RatePerSecond == 0 {
+		l.RatePerSecond = -1
+	}
+	for o := range strings.SplitSeq(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			l.AllowedOrigins = append(l.AllowedOrigins, o)
+		}
+	}
+	if *pqFile != "" {
+		pq, err := graph.LoadPersistedQueries(*pqFile)
+		if err != nil {
+			return err
+		}
+		l.Persisted = pq
+	} else if l.PersistedOnly {
+		return usagef("--persisted-only 需要 --persisted-queries")
 	}
 	c.Store, c.JWT = *store, *jc
 
