@@ -178,7 +178,7 @@ type demoLoader struct {
 	db     rmstore.DB
 	runner *projections.Runner
 	cal    domain.Calendar
-	office *service.Service // waits for the projections (read-your-writes)
+	office *service.Service
 	clock  *demoClock
 
 	commands, appended, repeated atomic.Int64
@@ -228,7 +228,10 @@ func loadDemo(ctx context.Context, cfg demoConfig) (demoReport, error) {
 	defer func() { stopRunner(); <-ran }()
 
 	d := &demoLoader{cfg: cfg, store: store, db: db, runner: runner, clock: &demoClock{}}
-	if d.office, err = d.service(d.clock, runner); err != nil {
+	// No command of the demo reads its own write back, so none waits for
+	// the projections; catchUp waits where a later step reads a read model
+	// (a push reads its matter).
+	if d.office, err = d.service(d.clock); err != nil {
 		return demoReport{}, err
 	}
 	if d.cal, err = d.office.Calendar(ctx); err != nil {
@@ -291,11 +294,10 @@ func loadDemo(ctx context.Context, cfg demoConfig) (demoReport, error) {
 	return rep, nil
 }
 
-// service returns a service whose clock is clk; with a waiter it answers
-// after the projections have applied each write.
-func (d *demoLoader) service(clk *demoClock, w service.Waiter) (*service.Service, error) {
+// service returns a service whose clock is clk.
+func (d *demoLoader) service(clk *demoClock) (*service.Service, error) {
 	return service.New(context.Background(), service.Config{Store: d.store, DB: d.db, Catalog: d.runner.Catalog(),
-		Waiter: w, Now: clk.Now, Logger: d.cfg.Logger})
+		Now: clk.Now, Logger: d.cfg.Logger})
 }
 
 // catchUp waits until the read models have applied the whole log.
@@ -469,8 +471,7 @@ func (d *demoLoader) advance(r *rand.Rand, t time.Time, n int) time.Time {
 }
 
 // runCases runs the case scripts on cfg.Workers services, each with its
-// own clock. The per-case commands do not wait for the projections (a
-// script reads nothing back); the matters they need were written before.
+// own clock, once the read models show the matters the pushes read.
 func (d *demoLoader) runCases(ctx context.Context, scripts []*caseScript) error {
 	if err := d.catchUp(ctx); err != nil {
 		return err
@@ -494,7 +495,7 @@ func (d *demoLoader) runCases(ctx context.Context, scripts []*caseScript) error 
 	step := max(1, len(scripts)/20)
 	for range d.cfg.Workers {
 		clk := &demoClock{}
-		svc, err := d.service(clk, nil)
+		svc, err := d.service(clk)
 		if err != nil {
 			return err
 		}

@@ -35,13 +35,13 @@ var demoUntil = time.Date(2026, 11, 27, 18, 0, 0, 0, time.FixedZone("CST", 8*360
 func TestDemoLoadsEveryState(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	cfg := demoConfig{Store: storeConfig{DataDir: dir}, Cases: 40, Seed: 7, Until: demoUntil, Workers: 3}
+	cfg := demoConfig{Store: storeConfig{DataDir: dir}, Cases: 32, Seed: 7, Until: demoUntil, Workers: 3}
 	rep, err := loadDemo(ctx, cfg)
 	if err != nil {
 		t.Fatalf("loadDemo: %v", err)
 	}
-	if rep.Cases != 40 || rep.Appended == 0 || rep.Repeated != 0 {
-		t.Errorf("report: cases %d, appended %d, repeated %d; want 40, > 0, 0", rep.Cases, rep.Appended, rep.Repeated)
+	if rep.Cases != 32 || rep.Appended == 0 || rep.Repeated != 0 {
+		t.Errorf("report: cases %d, appended %d, repeated %d; want 32, > 0, 0", rep.Cases, rep.Appended, rep.Repeated)
 	}
 	if rep.Credit.Recorded == 0 {
 		t.Errorf("credit process manager recorded no entry: %+v", rep.Credit)
@@ -80,8 +80,8 @@ func TestDemoLoadsEveryState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if all.TotalCount != 40 {
-		t.Errorf("cases: %d, want 40", all.TotalCount)
+	if all.TotalCount != 32 {
+		t.Errorf("cases: %d, want 32", all.TotalCount)
 	}
 	for _, st := range []cases.Status{cases.StatusRoutingFailed, cases.StatusPushed, cases.StatusPartiallyReceived,
 		cases.StatusReceived, cases.StatusReturned, cases.StatusReturnDisputed, cases.StatusUnderVerification,
