@@ -13,18 +13,6 @@ import (
 	"time"
 )
 
-func (r *mutationResolver) VerifyAll(ctx context.Context) (*model.VerifyJob, error) {
-	if _, err := r.auditor(ctx); err != nil {
-		return nil, err
-	}
-	j, err := r.jobs()
-	if err != nil {
-		return nil, err
-	}
-	st, _ := j.Get(j.Start())
-	return verifyJobModel(st), nil
-}
-
 func (r *queryResolver) CaseHistory(ctx context.Context, id string, first *int, after *string) (*model.CaseHistoryConnection, error) {
 	if _, err := r.auditor(ctx); err != nil {
 		return nil, err
@@ -89,6 +77,18 @@ func (r *queryResolver) VerifyStream(ctx context.Context, id string) (*model.Cha
 		return nil, err
 	}
 	return &model.ChainCheck{Stream: id, Intact: br == nil, Events: int(v), HeadHash: optString(hashHex(h)), Break: chainBreak(br)}, nil
+}
+
+func (r *queryResolver) VerifyAll(ctx context.Context) (*model.VerifyJob, error) {
+	if _, err := r.auditor(ctx); err != nil {
+		return nil, err
+	}
+	j, err := r.jobs()
+	if err != nil {
+		return nil, err
+	}
+	st, _ := j.Get(j.Start())
+	return verifyJobModel(st), nil
 }
 
 func (r *queryResolver) VerifyJob(ctx context.Context, id string) (*model.VerifyJob, error) {

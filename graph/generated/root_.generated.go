@@ -481,7 +481,6 @@ type ComplexityRoot struct {
 		StartVerification           func(childComplexity int, input model.StartVerificationInput) int
 		SubmitFeedback              func(childComplexity int, input model.SubmitFeedbackInput) int
 		SubmitSummary               func(childComplexity int, input model.SubmitSummaryInput) int
-		VerifyAll                   func(childComplexity int) int
 	}
 
 	NoticeLetter struct {
@@ -640,6 +639,7 @@ type ComplexityRoot struct {
 		Summaries        func(childComplexity int, unit *string, year *int, half *summary.Half, first *int, after *string) int
 		Unit             func(childComplexity int, id string) int
 		Units            func(childComplexity int, kind *directory.Kind, first *int, after *string) int
+		VerifyAll        func(childComplexity int) int
 		VerifyJob        func(childComplexity int, id string) int
 		VerifyStream     func(childComplexity int, id string) int
 		WorkingDays      func(childComplexity int, from time.Time, to time.Time) int
@@ -2995,12 +2995,6 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitSummary(childComplexity, args["input"].(model.SubmitSummaryInput)), true
-	case "Mutation.verifyAll":
-		if e.ComplexityRoot.Mutation.VerifyAll == nil {
-			break
-		}
-
-		return e.ComplexityRoot.Mutation.VerifyAll(childComplexity), true
 
 	case "NoticeLetter.at":
 		if e.ComplexityRoot.NoticeLetter.At == nil {
@@ -3828,6 +3822,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Units(childComplexity, args["kind"].(*directory.Kind), args["first"].(*int), args["after"].(*string)), true
+	case "Query.verifyAll":
+		if e.ComplexityRoot.Query.VerifyAll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.VerifyAll(childComplexity), true
 	case "Query.verifyJob":
 		if e.ComplexityRoot.Query.VerifyJob == nil {
 			break
@@ -5094,16 +5094,14 @@ extend type Query {
   caseAsOf(id: ID!, at: DateTime, version: Int): CaseAsOf!
   "校验一个事件流的 SM3 哈希链（仅审计与区政务服务办），返回第一处断裂。"
   verifyStream(id: ID!): ChainCheck!
+  "开始全量哈希链校验（异步任务，仅审计与区政务服务办），立即返回任务；用 verifyJob 查询或 verifyJobProgress 订阅进度。它只读事件日志、不写任何数据（审计人员不能调用变更），所以是查询字段。"
+  verifyAll: VerifyJob!
   "全量哈希链校验任务的进度（仅审计与区政务服务办；不存在时返回 null）。"
   verifyJob(id: ID!): VerifyJob
   "全局事件日志（仅审计与区政务服务办），按位置分页：从 fromPosition 之后（不含）开始，最多 first 条符合 filter 的事件；下一页以 pageInfo.endCursor 作为 fromPosition。"
   events(fromPosition: String, filter: EventFilter, first: Int): EventConnection!
 }
 
-extend type Mutation {
-  "开始全量哈希链校验（异步任务，仅审计与区政务服务办；不写入事件日志），立即返回任务；用 verifyJob 查询或 verifyJobProgress 订阅进度。"
-  verifyAll: VerifyJob!
-}
 
 extend type Subscription {
   "全量哈希链校验任务的进度：订阅时推送一次，此后每批推送一次，任务结束后推送最终状态并结束（仅审计与区政务服务办）。"

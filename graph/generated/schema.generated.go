@@ -35,7 +35,6 @@ import (
 
 type MutationResolver interface {
 	Ping(ctx context.Context) (bool, error)
-	VerifyAll(ctx context.Context) (*model.VerifyJob, error)
 	PublishRubric(ctx context.Context, input model.PublishRubricInput) (*model.AssessmentPayload, error)
 	CommitSampling(ctx context.Context, input model.CommitSamplingInput) (*model.SamplingPayload, error)
 	RevealSampling(ctx context.Context, input model.RevealSamplingInput) (*model.SamplingPayload, error)
@@ -88,6 +87,7 @@ type QueryResolver interface {
 	CaseHistory(ctx context.Context, id string, first *int, after *string) (*model.CaseHistoryConnection, error)
 	CaseAsOf(ctx context.Context, id string, at *time.Time, version *int) (*model.CaseAsOf, error)
 	VerifyStream(ctx context.Context, id string) (*model.ChainCheck, error)
+	VerifyAll(ctx context.Context) (*model.VerifyJob, error)
 	VerifyJob(ctx context.Context, id string) (*model.VerifyJob, error)
 	Events(ctx context.Context, fromPosition *string, filter *model.EventFilter, first *int) (*model.EventConnection, error)
 	WorkingDays(ctx context.Context, from time.Time, to time.Time) (*model.WorkingDays, error)
@@ -1828,38 +1828,6 @@ func (ec *executionContext) _Mutation_ping(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Mutation_ping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
-}
-
-func (ec *executionContext) _Mutation_verifyAll(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Mutation_verifyAll(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Mutation().VerifyAll(ctx)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.VerifyJob) graphql.Marshaler {
-			return ec.marshalNVerifyJob2ᚖshenguanᚋgraphᚋmodelᚐVerifyJob(ctx, selections, v)
-		},
-		true,
-		true,
-	)
-}
-func (ec *executionContext) fieldContext_Mutation_verifyAll(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
-		Object:     "Mutation",
-		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
-		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_VerifyJob(ctx, field)
-		},
-	}
-	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_publishRubric(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -4050,6 +4018,38 @@ func (ec *executionContext) fieldContext_Query_verifyStream(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_verifyAll(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_verifyAll(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().VerifyAll(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VerifyJob) graphql.Marshaler {
+			return ec.marshalNVerifyJob2ᚖshenguanᚋgraphᚋmodelᚐVerifyJob(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_verifyAll(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VerifyJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_verifyJob(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5883,13 +5883,6 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "verifyAll":
-			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
-				return ec._Mutation_verifyAll(ctx, field)
-			})
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
 		case "publishRubric":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishRubric(ctx, field)
@@ -6271,6 +6264,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_verifyStream(ctx, field)
+				})
+		case "verifyAll":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_verifyAll(ctx, field)
 				})
 		case "verifyJob":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
