@@ -101,14 +101,16 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 	var ch projections.Changes
 	cal := calendar.New()
 	pol := domain.DefaultPolicy()
+	w := newWriter(t)
 	for _, f := range order {
 		if !f.State.Exists() {
 			continue // a miss recorded before the case (cannot happen) stays unseen
 		}
-		if err := write(tx, t, f, cal, pol, &ch); err != nil {
+		if err := w.write(f, cal, pol, &ch); err != nil {
 			return nil, err
 		}
 	}
+	w.queue(tx)
 	if len(ch) > 0 {
 		ch.Add("cases")
 	}
@@ -163,7 +165,40 @@ type unitRow struct {
 	inbox                                         bool
 }
 
-func write(tx rmstore.Tx, t *rmstore.Tables, f *folded, cal domain.Calendar, pol domain.Policy, ch *projections.Changes) error {
+// writer collects the rows of a batch, written as multi-row upserts (each
+// case is written once per batch, so no key repeats within a statement).
+type writer struct {
+	cases, units *rmstore.Inserts
+}
+
+func newWriter(t *rmstore.Tables) *writer {
+	return &writer{
+		cases: rmstore.NewInserts(t.Expand(`INSERT INTO {{cases}} (id, approving_unit, matter_code, matter_name, subject_kind,
+			subject_id, subject_name, outcome, mode, status, decided_at, pushed_at, is_open, open_obligations,
+			overdue, reroute_pending, reroute_since, version, pos_major, pos_minor, updated_at, state)`), 22,
+			t.Expand(`ON CONFLICT (id) DO UPDATE SET approving_unit = excluded.approving_unit, matter_code = excluded.matter_code,
+			matter_name = excluded.matter_name, subject_kind = excluded.subject_kind, subject_id = excluded.subject_id,
+			subject_name = excluded.subject_name, outcome = excluded.outcome, mode = excluded.mode,
+			status = excluded.status, decided_at = excluded.decided_at, pushed_at = excluded.pushed_at,
+			is_open = excluded.is_open, open_obligations = excluded.open_obligations, overdue = excluded.overdue,
+			reroute_pending = excluded.reroute_pending, reroute_since = excluded.reroute_since,
+			version = excluded.version, pos_major = excluded.pos_major, pos_minor = excluded.pos_minor,
+			updated_at = excluded.updated_at, state = excluded.state`)),
+		units: rmstore.NewInserts(t.Expand(`INSERT INTO {{units}} (case_id, unit, approving, supervising, addressed, inspecting,
+			round, addressed_at, received_at, returned_at, inbox)`), 11,
+			`ON CONFLICT (case_id, unit) DO UPDATE SET approving = excluded.approving, supervising = excluded.supervising,
+			addressed = excluded.addressed, inspecting = excluded.inspecting, round = excluded.round,
+			addressed_at = excluded.addressed_at, received_at = excluded.received_at,
+			returned_at = excluded.returned_at, inbox = excluded.inbox`),
+	}
+}
+
+func (w *writer) queue(tx rmstore.Tx) {
+	w.cases.Queue(tx)
+	w.units.Queue(tx)
+}
+
+func (w *writer) write(f *folded, cal domain.Calendar, pol domain.Policy, ch *projections.Changes) error {
 	s := f.State
 	open, overdue := 0, false
 	for _, o := range cases.Obligations(s, cal, pol) {
@@ -185,19 +220,7 @@ func write(tx rmstore.Tx, t *rmstore.Tables, f *folded, cal domain.Calendar, pol
 	if err != nil {
 		return fmt.Errorf("casefile: encode %s: %w", f.id, err)
 	}
-	tx.Queue(t.Expand(`INSERT INTO {{cases}} (id, approving_unit, matter_code, matter_name, subject_kind,
-		subject_id, subject_name, outcome, mode, status, decided_at, pushed_at, is_open, open_obligations,
-		overdue, reroute_pending, reroute_since, version, pos_major, pos_minor, updated_at, state)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-		ON CONFLICT (id) DO UPDATE SET approving_unit = excluded.approving_unit, matter_code = excluded.matter_code,
-		matter_name = excluded.matter_name, subject_kind = excluded.subject_kind, subject_id = excluded.subject_id,
-		subject_name = excluded.subject_name, outcome = excluded.outcome, mode = excluded.mode,
-		status = excluded.status, decided_at = excluded.decided_at, pushed_at = excluded.pushed_at,
-		is_open = excluded.is_open, open_obligations = excluded.open_obligations, overdue = excluded.overdue,
-		reroute_pending = excluded.reroute_pending, reroute_since = excluded.reroute_since,
-		version = excluded.version, pos_major = excluded.pos_major, pos_minor = excluded.pos_minor,
-		updated_at = excluded.updated_at, state = excluded.state`),
-		s.ID, s.ApprovingUnit, s.Matter.Code, s.Matter.Name, string(s.Subject.Kind), s.Subject.ID, s.Subject.Name,
+	w.cases.Add(s.ID, s.ApprovingUnit, s.Matter.Code, s.Matter.Name, string(s.Subject.Kind), s.Subject.ID, s.Subject.Name,
 		string(s.Outcome), string(s.Mode), string(s.Status), rmstore.Micros(s.DecidedAt), rmstore.Micros(s.PushedAt),
 		rmstore.Bool(s.Open()), int64(open), rmstore.Bool(overdue), rmstore.Bool(len(pending) > 0), rerouteSince,
 		int64(f.Version), int64(f.PosMajor), int64(f.PosMinor), f.UpdatedAt, string(st))
@@ -241,13 +264,7 @@ func write(tx rmstore.Tx, t *rmstore.Tables, f *folded, cal domain.Calendar, pol
 	}
 	for _, u := range names {
 		r := units[u]
-		tx.Queue(t.Expand(`INSERT INTO {{units}} (case_id, unit, approving, supervising, addressed, inspecting,
-			round, addressed_at, received_at, returned_at, inbox) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (case_id, unit) DO UPDATE SET approving = excluded.approving, supervising = excluded.supervising,
-			addressed = excluded.addressed, inspecting = excluded.inspecting, round = excluded.round,
-			addressed_at = excluded.addressed_at, received_at = excluded.received_at,
-			returned_at = excluded.returned_at, inbox = excluded.inbox`),
-			s.ID, u, rmstore.Bool(r.approving), rmstore.Bool(r.supervising), rmstore.Bool(r.addressed),
+		w.units.Add(s.ID, u, rmstore.Bool(r.approving), rmstore.Bool(r.supervising), rmstore.Bool(r.addressed),
 			rmstore.Bool(r.inspecting), int64(r.round), r.addressedAt, r.receivedAt, r.returnedAt, rmstore.Bool(r.inbox))
 		if r.supervising {
 			ch.Add("inbox:" + u)

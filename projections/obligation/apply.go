@@ -70,6 +70,8 @@ type applier struct {
 	order   []string // dirty keys in first-touched order
 	deltas  map[tallyKey]scorecard.Tally
 	changes projections.Changes
+	obRows  *rmstore.Inserts // obligations upserted by the current flush
+	aggRows *rmstore.Inserts // aggregates upserted by the current flush
 }
 
 // item is one decoded event of interest.
@@ -438,14 +440,31 @@ func (a *applier) addTally(c counted, sign int) {
 	a.deltas[k] = t
 }
 
-// flush writes the obligations of every dirty aggregate.
+// flush writes the obligations of every dirty aggregate, as multi-row
+// upserts (an aggregate is written once per flush, and obligation ids are
+// prefixed with their aggregate's key, so no key repeats in a statement).
 func (a *applier) flush() {
+	if a.obRows == nil {
+		a.obRows = rmstore.NewInserts(a.t.Expand(`INSERT INTO {{obligations}} (id, kind, rule, responsible_unit, counterpart_unit,
+			subject, started_at, due_at, provisional, warn_at, warnings, fulfilled_at, policy_version,
+			warned, missed_at, next_at)`), 16,
+			a.t.Expand(`ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, rule = excluded.rule,
+			responsible_unit = excluded.responsible_unit, counterpart_unit = excluded.counterpart_unit,
+			subject = excluded.subject, started_at = excluded.started_at, due_at = excluded.due_at,
+			provisional = excluded.provisional, warn_at = excluded.warn_at, warnings = excluded.warnings,
+			fulfilled_at = excluded.fulfilled_at, policy_version = excluded.policy_version,
+			warned = excluded.warned, missed_at = excluded.missed_at, next_at = excluded.next_at`))
+		a.aggRows = rmstore.NewInserts(a.t.Expand(`INSERT INTO {{aggregates}} (key, open_count, state)`), 3,
+			`ON CONFLICT (key) DO UPDATE SET open_count = excluded.open_count, state = excluded.state`)
+	}
 	for _, key := range a.order {
 		g := a.aggs[key]
 		g.dirty = false
 		a.write(g)
 	}
 	a.order = a.order[:0]
+	a.obRows.Queue(a.tx)
+	a.aggRows.Queue(a.tx)
 }
 
 func (a *applier) write(g *aggregate) {
@@ -466,15 +485,7 @@ func (a *applier) write(g *aggregate) {
 		fp := r.fingerprint()
 		rows[o.ID] = fp
 		if old, ok := g.Rows[o.ID]; !ok || old != fp {
-			a.tx.Queue(a.t.Expand(`INSERT INTO {{obligations}} (id, kind, rule, responsible_unit, counterpart_unit,
-				subject, started_at, due_at, provisional, warn_at, warnings, fulfilled_at, policy_version,
-				warned, missed_at, next_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-				ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, rule = excluded.rule,
-				responsible_unit = excluded.responsible_unit, counterpart_unit = excluded.counterpart_unit,
-				subject = excluded.subject, started_at = excluded.started_at, due_at = excluded.due_at,
-				provisional = excluded.provisional, warn_at = excluded.warn_at, warnings = excluded.warnings,
-				fulfilled_at = excluded.fulfilled_at, policy_version = excluded.policy_version,
-				warned = excluded.warned, missed_at = excluded.missed_at, next_at = excluded.next_at`), r.args()...)
+			a.obRows.Add(r.args()...)
 			a.changed(o.ID, o.ResponsibleUnit, o.CounterpartUnit)
 		}
 		newC, ok := count(o, r.missedAt)
@@ -521,9 +532,7 @@ func (a *applier) write(g *aggregate) {
 		// States are plain data; this cannot fail short of a programming error.
 		panic(fmt.Sprintf("obligation: encode %s: %v", g.key, err))
 	}
-	a.tx.Queue(a.t.Expand(`INSERT INTO {{aggregates}} (key, open_count, state) VALUES ($1, $2, $3)
-		ON CONFLICT (key) DO UPDATE SET open_count = excluded.open_count, state = excluded.state`),
-		g.key, int64(open), string(st))
+	a.aggRows.Add(g.key, int64(open), string(st))
 }
 
 func (a *applier) changed(id, resp, cp string) {

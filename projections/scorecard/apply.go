@@ -33,6 +33,8 @@ type applier struct {
 	tx       rmstore.Tx
 	t        *rmstore.Tables
 	approver map[string]string // case id -> approving unit, this batch
+	cases    *rmstore.Inserts  // cases pushed in this batch
+	pushed   map[string]bool   // their ids
 	deltas   map[counterKey]counterDelta
 	ch       projections.Changes
 }
@@ -48,7 +50,10 @@ func yearOf(t time.Time) int { return t.In(calendar.Location()).Year() }
 
 // Apply implements projections.Projection.
 func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, evs []eventstore.Event) (projections.Changes, error) {
-	a := &applier{ctx: ctx, tx: tx, t: t, approver: map[string]string{}, deltas: map[counterKey]counterDelta{}}
+	a := &applier{ctx: ctx, tx: tx, t: t, approver: map[string]string{}, deltas: map[counterKey]counterDelta{},
+		pushed: map[string]bool{},
+		cases: rmstore.NewInserts(t.Expand(`INSERT INTO {{cases}} (id, approving_unit)`), 2,
+			t.Expand(`ON CONFLICT (id) DO UPDATE SET approving_unit = excluded.approving_unit`))}
 	for _, e := range evs {
 		if !interesting[e.Type] {
 			continue
@@ -61,6 +66,7 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 			return nil, err
 		}
 	}
+	a.cases.Queue(tx)
 	a.writeCounters()
 	return a.ch, nil
 }
@@ -76,8 +82,13 @@ func (a *applier) apply(ev any) error {
 	switch e := ev.(type) {
 	case cases.Pushed:
 		a.approver[e.CaseID] = e.ApprovingUnit
-		a.tx.Queue(a.t.Expand(`INSERT INTO {{cases}} (id, approving_unit) VALUES ($1, $2)
-			ON CONFLICT (id) DO UPDATE SET approving_unit = excluded.approving_unit`), e.CaseID, e.ApprovingUnit)
+		if a.pushed[e.CaseID] {
+			// A key may appear once per multi-row statement.
+			a.cases.Queue(a.tx)
+			clear(a.pushed)
+		}
+		a.pushed[e.CaseID] = true
+		a.cases.Add(e.CaseID, e.ApprovingUnit)
 	case cases.PushCorrected:
 		a.add(e.Unit, yearOf(e.At), func(d *counterDelta) { d.corrections++ })
 	case cases.Returned:

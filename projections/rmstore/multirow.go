@@ -1,0 +1,96 @@
+package rmstore
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Inserts collects the rows of one INSERT statement and queues them as
+// multi-row statements (INSERT … VALUES (…), (…), … ON CONFLICT …), which
+// costs both stores far less per row than one statement per row. Statements
+// carry a power of two of rows, at most 64, so that a transaction prepares
+// only a few distinct texts. On PostgreSQL an upsert must not name the same
+// key twice in one statement: add each key at most once between two
+// Queue calls. An Inserts is not safe for concurrent use.
+//
+//	r := rmstore.NewInserts(t.Expand(`INSERT INTO {{counts}} (stream, n)`), 2,
+//		`ON CONFLICT (stream) DO UPDATE SET n = excluded.n`)
+//	r.Add("a", int64(1))
+//	r.Add("b", int64(2))
+//	r.Queue(tx)
+type Inserts struct {
+	insert, tail string
+	cols         int
+	max          int
+	args         []any
+}
+
+// NewInserts returns a collector of rows of cols columns for insert (the
+// statement up to, without, VALUES) and tail (what follows the values, such
+// as an ON CONFLICT clause; may be empty).
+func NewInserts(insert string, cols int, tail string) *Inserts {
+	max := 64
+	for max > 1 && max*cols > 30000 {
+		max /= 2
+	}
+	return &Inserts{insert: insert, tail: tail, cols: cols, max: max}
+}
+
+// Add adds a row; it panics unless it has the collector's number of columns.
+func (r *Inserts) Add(args ...any) {
+	if len(args) != r.cols {
+		panic("rmstore: Inserts.Add: " + strconv.Itoa(len(args)) + " values for " + strconv.Itoa(r.cols) + " columns")
+	}
+	r.args = append(r.args, args...)
+}
+
+// Len returns the number of rows added since the last Queue.
+func (r *Inserts) Len() int { return len(r.args) / r.cols }
+
+// Queue queues the rows added so far on tx, in the order they were added,
+// and empties the collector.
+func (r *Inserts) Queue(tx Tx) {
+	args := r.args
+	for n := r.max; len(args) > 0; {
+		if len(args) < n*r.cols {
+			n /= 2
+			continue
+		}
+		k := n * r.cols
+		tx.Queue(r.insert+" VALUES "+values(r.cols, n)+" "+r.tail, args[:k:k]...)
+		args = args[k:]
+	}
+	r.args = nil
+}
+
+type shape struct{ cols, rows int }
+
+var valuesCache sync.Map // shape -> string
+
+// values returns "($1, …, $cols), (…), …" for rows rows.
+func values(cols, rows int) string {
+	if v, ok := valuesCache.Load(shape{cols, rows}); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	p := 1
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for j := range cols {
+			if j > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	s := b.String()
+	valuesCache.Store(shape{cols, rows}, s)
+	return s
+}
