@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"shenguan/eventstore"
 	"shenguan/eventstore/postgres"
@@ -142,6 +143,34 @@ func TestEndToEndPostgres(t *testing.T) {
 		t.Fatal(err)
 	}
 	appendSome(t, s, 60, "case-a", "case-b")
+	// An acknowledged append becomes visible in the global log once every
+	// older transaction of the cluster has ended (tests of other packages
+	// run beside this one): verify walks the visible log, so wait for it.
+	var last eventstore.Position
+	for _, st := range []string{"case-a", "case-b"} {
+		all, err := s.ReadStream(ctx, st, 1, 0)
+		if err != nil || len(all) == 0 {
+			t.Fatalf("read %s: %v", st, err)
+		}
+		if p := all[len(all)-1].Position; p.Compare(last) > 0 {
+			last = p
+		}
+	}
+	for {
+		h, err := s.Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Compare(last) >= 0 {
+			break
+		}
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = s.WaitAfter(wctx, h)
+		cancel()
+		if err != nil {
+			t.Fatalf("appends never became visible: %v", err)
+		}
+	}
 	evs, err := s.ReadStream(ctx, "case-b", 3, 1)
 	if err != nil || len(evs) != 1 {
 		t.Fatalf("read case-b v3: %v", err)
