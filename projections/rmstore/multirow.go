@@ -28,7 +28,10 @@ type Inserts struct {
 
 // NewInserts returns a collector of rows of cols columns for insert (the
 // statement up to, without, VALUES) and tail (what follows the values, such
-// as an ON CONFLICT clause; may be empty).
+// as an ON CONFLICT clause; may be empty). Neither may hold parameters: the
+// values are the only ones (on SQLite they are anonymous, since the driver
+// looks each numbered parameter's name up in a list, which is quadratic in
+// a statement of many rows).
 func NewInserts(insert string, cols int, tail string) *Inserts {
 	max := 64
 	for max > 1 && max*cols > 30000 {
@@ -52,25 +55,30 @@ func (r *Inserts) Len() int { return len(r.args) / r.cols }
 // and empties the collector.
 func (r *Inserts) Queue(tx Tx) {
 	args := r.args
+	_, sqlite := tx.(*sqliteTx)
 	for n := r.max; len(args) > 0; {
 		if len(args) < n*r.cols {
 			n /= 2
 			continue
 		}
 		k := n * r.cols
-		tx.Queue(r.insert+" VALUES "+values(r.cols, n)+" "+r.tail, args[:k:k]...)
+		tx.Queue(r.insert+" VALUES "+values(r.cols, n, sqlite)+" "+r.tail, args[:k:k]...)
 		args = args[k:]
 	}
 	r.args = nil
 }
 
-type shape struct{ cols, rows int }
+type shape struct {
+	cols, rows int
+	anonymous  bool
+}
 
 var valuesCache sync.Map // shape -> string
 
-// values returns "($1, …, $cols), (…), …" for rows rows.
-func values(cols, rows int) string {
-	if v, ok := valuesCache.Load(shape{cols, rows}); ok {
+// values returns "($1, …, $cols), (…), …" for rows rows, or "(?, …), …"
+// when anonymous.
+func values(cols, rows int, anonymous bool) string {
+	if v, ok := valuesCache.Load(shape{cols, rows, anonymous}); ok {
 		return v.(string)
 	}
 	var b strings.Builder
@@ -84,13 +92,17 @@ func values(cols, rows int) string {
 			if j > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(p))
-			p++
+			if anonymous {
+				b.WriteByte('?')
+			} else {
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
+				p++
+			}
 		}
 		b.WriteByte(')')
 	}
 	s := b.String()
-	valuesCache.Store(shape{cols, rows}, s)
+	valuesCache.Store(shape{cols, rows, anonymous}, s)
 	return s
 }
