@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"shenguan/eventstore"
+	"shenguan/eventstore/kurrentdb"
 	"shenguan/eventstore/postgres"
 	"shenguan/eventstore/sqlite"
 )
@@ -20,10 +21,14 @@ import (
 type storeConfig struct {
 	DataDir     string // SQLite: <DataDir>/events.db
 	DatabaseURL string // PostgreSQL when it starts with postgres:// or postgresql://
+	// EventstoreURL, when set (esdb:// or esdb+discover://), puts the events
+	// in KurrentDB; DatabaseURL is then required and holds the read models.
+	EventstoreURL string
 }
 
-// addStoreFlags registers --data-dir and --database-url on fs, with
-// defaults from SHENGUAN_DATA_DIR and DATABASE_URL.
+// addStoreFlags registers --data-dir, --database-url and --eventstore-url
+// on fs, with defaults from SHENGUAN_DATA_DIR, DATABASE_URL and
+// SHENGUAN_EVENTSTORE_URL.
 func addStoreFlags(fs *flag.FlagSet) *storeConfig {
 	c := &storeConfig{}
 	dataDir := os.Getenv("SHENGUAN_DATA_DIR")
@@ -33,12 +38,27 @@ func addStoreFlags(fs *flag.FlagSet) *storeConfig {
 	fs.StringVar(&c.DataDir, "data-dir", dataDir, "数据目录（嵌入式 SQLite 事件库 `目录`/events.db；环境变量 SHENGUAN_DATA_DIR）")
 	fs.StringVar(&c.DatabaseURL, "database-url", os.Getenv("DATABASE_URL"),
 		"PostgreSQL 连接 `地址`（postgres:// 或 postgresql://；设置后不再使用 SQLite；环境变量 DATABASE_URL）")
+	fs.StringVar(&c.EventstoreURL, "eventstore-url", os.Getenv("SHENGUAN_EVENTSTORE_URL"),
+		"KurrentDB/EventStoreDB 连接`地址`（esdb:// 或 esdb+discover://；设置后事件存于 KurrentDB，读模型存于 --database-url 指定的 PostgreSQL；环境变量 SHENGUAN_EVENTSTORE_URL）")
 	return c
 }
 
-// postgres reports whether the configuration selects PostgreSQL; a URL of
-// another scheme is a usage error.
+// kurrent reports whether the events are in KurrentDB (--eventstore-url).
+// The URL's scheme and the PostgreSQL URL it needs are checked by postgres.
+func (c *storeConfig) kurrent() bool { return c.EventstoreURL != "" }
+
+// postgres reports whether the configuration selects PostgreSQL (for the
+// events, or for the read models beside KurrentDB); a URL of another scheme,
+// or --eventstore-url without --database-url, is a usage error.
 func (c *storeConfig) postgres() (bool, error) {
+	if u := c.EventstoreURL; u != "" {
+		if !strings.HasPrefix(u, "esdb://") && !strings.HasPrefix(u, "esdb+discover://") {
+			return false, usagef("不支持的事件库地址 %q：--eventstore-url 只支持 esdb:// 或 esdb+discover://（KurrentDB）", redact(u))
+		}
+		if c.DatabaseURL == "" {
+			return false, usagef("使用 --eventstore-url（KurrentDB 存放事件）时必须同时用 --database-url（或环境变量 DATABASE_URL）指定存放读模型的 PostgreSQL，例如 postgres://用户@主机:5432/库名")
+		}
+	}
 	switch u := c.DatabaseURL; {
 	case u == "":
 		return false, nil
@@ -54,6 +74,9 @@ func (c *storeConfig) sqlitePath() string { return filepath.Join(c.DataDir, "eve
 
 // describe names the store for people, without a password.
 func (c *storeConfig) describe() string {
+	if c.kurrent() {
+		return "KurrentDB " + redact(c.EventstoreURL) + "（事件）与 PostgreSQL " + redact(c.DatabaseURL) + "（读模型）"
+	}
 	if pg, _ := c.postgres(); pg {
 		return "PostgreSQL " + redact(c.DatabaseURL)
 	}
@@ -69,13 +92,21 @@ func redact(s string) string {
 	return u.Redacted()
 }
 
-// openStore opens the configured event store. An SQLite store must exist
-// already (shenguan migrate creates it), so a mistyped --data-dir does not
-// silently verify an empty new store.
+// openStore opens the configured event store: KurrentDB when
+// --eventstore-url is set, else PostgreSQL or SQLite. An SQLite store must
+// exist already (shenguan migrate creates it), so a mistyped --data-dir does
+// not silently verify an empty new store.
 func openStore(ctx context.Context, c *storeConfig) (eventstore.Store, error) {
 	pg, err := c.postgres()
 	if err != nil {
 		return nil, err
+	}
+	if c.kurrent() {
+		s, err := kurrentdb.Open(ctx, c.EventstoreURL)
+		if err != nil {
+			return nil, fmt.Errorf("无法连接 KurrentDB %s：%w", redact(c.EventstoreURL), err)
+		}
+		return s, nil
 	}
 	if pg {
 		s, err := postgres.Open(ctx, c.DatabaseURL)

@@ -256,11 +256,17 @@ func (m *Main) Close() error {
 // openServeStore opens the event store for serve, creating what is missing:
 // the data directory and SQLite schema, or the PostgreSQL schema
 // (migrations are idempotent and serialised by the database). It returns
-// the store and its kind ("sqlite" or "postgres").
+// the store and its kind ("sqlite", "postgres" or "kurrentdb"). With
+// KurrentDB there is nothing to migrate: the read-model tables in PostgreSQL
+// are created by the projections runner's Setup.
 func openServeStore(ctx context.Context, c *storeConfig) (eventstore.Store, string, error) {
 	pg, err := c.postgres()
 	if err != nil {
 		return nil, "", err
+	}
+	if c.kurrent() {
+		s, err := openStore(ctx, c)
+		return s, "kurrentdb", err
 	}
 	if pg {
 		if err := postgres.Migrate(ctx, c.DatabaseURL); err != nil {
