@@ -97,6 +97,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("无法初始化读模型：%w", err)
 	}
 	reg.MustRegister(m.runner.Collector())
+	if pg, ok := store.(*postgres.Store); ok {
+		// Visibility lag of the gap-free log: the oldest open transaction
+		// and the events committed but not yet visible to readers.
+		reg.MustRegister(pg.Collector())
+	}
 	var runCtx context.Context
 	runCtx, m.stopRun = context.WithCancel(context.WithoutCancel(ctx))
 	m.runDone = make(chan struct{})
@@ -113,11 +118,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	projectionsReady := graph.ProjectionsReady(m.runner, 10*time.Second)
 	ready := func(ctx context.Context) error {
 		if _, err := store.Head(ctx); err != nil {
 			return errors.New("event store unavailable")
 		}
-		return nil
+		return projectionsReady(ctx)
 	}
 
 	m.handler, err = graph.NewHandler(graph.Config{
