@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"regexp"
 	"strconv"
 	"sync"
@@ -52,6 +53,9 @@ type Config struct {
 	// tokens, depth, aliases, root fields, cost, rate, persisted queries,
 	// websocket origins and operations); zero fields take defaults.
 	Limits Limits
+	// Pprof serves the runtime profiles (net/http/pprof) under
+	// /debug/pprof/. Off by default: profiles expose internals and cost CPU.
+	Pprof bool
 }
 
 // Handler is the service's HTTP handler: GraphiQL at /, GraphQL at /graphql
@@ -158,6 +162,13 @@ func NewHandler(cfg Config) (*Handler, error) {
 		w.Write([]byte("ok\n"))
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Registry, promhttp.HandlerOpts{Registry: cfg.Registry}))
+	if cfg.Pprof {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 
 	h.Handler = withRequestID(m.instrument(mux))
 	return h, nil

@@ -36,6 +36,8 @@ type serveConfig struct {
 	Store         storeConfig
 	JWT           jwtConfig
 	Introspection bool
+	// Pprof serves net/http/pprof under /debug/pprof/ (off by default).
+	Pprof bool
 	// Limits are the GraphQL handler's defences (graph.Limits; zero fields
 	// take defaults).
 	Limits graph.Limits
@@ -143,6 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Ready:         ready,
 		Introspection: c.Introspection,
 		Limits:        c.Limits,
+		Pprof:         c.Pprof,
 	})
 	if err != nil {
 		return err
@@ -305,6 +308,7 @@ func runServe(ctx context.Context, args []string) error {
 	jc := addJWTFlags(fs, true)
 	introspection := os.Getenv("SHENGUAN_INTROSPECTION") == "true"
 	fs.BoolVar(&c.Introspection, "introspection", introspection, "允许 GraphQL 内省（默认关闭；环境变量 SHENGUAN_INTROSPECTION=true 打开）")
+	fs.BoolVar(&c.Pprof, "pprof", false, "在 /debug/pprof/ 提供运行时性能剖析（net/http/pprof；默认关闭，只在排查性能时打开）")
 	l := &c.Limits
 	fs.Int64Var(&l.MaxBodyBytes, "max-body", 1<<20, "请求体上限（`字节`）")
 	fs.IntVar(&l.MaxTokens, "max-tokens", 10000, "查询文档的词法单元上限")
