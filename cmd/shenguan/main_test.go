@@ -30,6 +30,7 @@ func shenguan(t *testing.T, ctx context.Context, args ...string) (code int, stdo
 func cleanEnv(t *testing.T) {
 	t.Setenv("DATABASE_URL", "")
 	t.Setenv("SHENGUAN_DATA_DIR", "")
+	t.Setenv("SHENGUAN_EVENTSTORE_URL", "")
 }
 
 // appendSome writes n events to each of the streams, in batches.
