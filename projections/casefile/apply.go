@@ -14,6 +14,7 @@ import (
 	"shenguan/domain/deadline"
 	"shenguan/eventstore"
 	"shenguan/projections"
+	"shenguan/projections/obligation"
 	"shenguan/projections/rmstore"
 )
 
@@ -52,7 +53,7 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 		default:
 			continue
 		}
-		ev, err := registry.Decode(e)
+		ev, err := obligation.Decode(e)
 		if err != nil {
 			return nil, fmt.Errorf("casefile: %w", err)
 		}
@@ -98,7 +99,6 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 			order = append(order, f)
 		}
 	}
-	var ch projections.Changes
 	cal := calendar.New()
 	pol := domain.DefaultPolicy()
 	w := newWriter(t)
@@ -106,15 +106,15 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 		if !f.State.Exists() {
 			continue // a miss recorded before the case (cannot happen) stays unseen
 		}
-		if err := w.write(f, cal, pol, &ch); err != nil {
+		if err := w.write(f, cal, pol); err != nil {
 			return nil, err
 		}
 	}
 	w.queue(tx)
-	if len(ch) > 0 {
-		ch.Add("cases")
+	if len(w.ch) > 0 {
+		w.change("cases")
 	}
-	return ch, nil
+	return w.ch, nil
 }
 
 func load(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, ids []string) (map[string]*folded, error) {
@@ -169,10 +169,21 @@ type unitRow struct {
 // case is written once per batch, so no key repeats within a statement).
 type writer struct {
 	cases, units *rmstore.Inserts
+	ch           projections.Changes
+	seen         map[string]bool // keys in ch
+}
+
+// change adds a key to the batch's changes once.
+func (w *writer) change(k string) {
+	if !w.seen[k] {
+		w.seen[k] = true
+		w.ch = append(w.ch, k)
+	}
 }
 
 func newWriter(t *rmstore.Tables) *writer {
 	return &writer{
+		seen: map[string]bool{},
 		cases: rmstore.NewInserts(t.Expand(`INSERT INTO {{cases}} (id, approving_unit, matter_code, matter_name, subject_kind,
 			subject_id, subject_name, outcome, mode, status, decided_at, pushed_at, is_open, open_obligations,
 			overdue, reroute_pending, reroute_since, version, pos_major, pos_minor, updated_at, state)`), 22,
@@ -198,7 +209,7 @@ func (w *writer) queue(tx rmstore.Tx) {
 	w.units.Queue(tx)
 }
 
-func (w *writer) write(f *folded, cal domain.Calendar, pol domain.Policy, ch *projections.Changes) error {
+func (w *writer) write(f *folded, cal domain.Calendar, pol domain.Policy) error {
 	s := f.State
 	open, overdue := 0, false
 	for _, o := range cases.Obligations(s, cal, pol) {
@@ -224,7 +235,7 @@ func (w *writer) write(f *folded, cal domain.Calendar, pol domain.Policy, ch *pr
 		string(s.Outcome), string(s.Mode), string(s.Status), rmstore.Micros(s.DecidedAt), rmstore.Micros(s.PushedAt),
 		rmstore.Bool(s.Open()), int64(open), rmstore.Bool(overdue), rmstore.Bool(len(pending) > 0), rerouteSince,
 		int64(f.Version), int64(f.PosMajor), int64(f.PosMinor), f.UpdatedAt, string(st))
-	ch.Add("case:" + s.ID)
+	w.change("case:" + s.ID)
 
 	units := map[string]*unitRow{}
 	var names []string
@@ -267,7 +278,7 @@ func (w *writer) write(f *folded, cal domain.Calendar, pol domain.Policy, ch *pr
 		w.units.Add(s.ID, u, rmstore.Bool(r.approving), rmstore.Bool(r.supervising), rmstore.Bool(r.addressed),
 			rmstore.Bool(r.inspecting), int64(r.round), r.addressedAt, r.receivedAt, r.returnedAt, rmstore.Bool(r.inbox))
 		if r.supervising {
-			ch.Add("inbox:" + u)
+			w.change("inbox:" + u)
 		}
 	}
 	return nil

@@ -20,7 +20,6 @@
 package casefile
 
 import (
-	"shenguan/eventstore/events"
 	"shenguan/projections"
 	"shenguan/projections/rmstore"
 )
@@ -32,8 +31,6 @@ const Name = "casefile"
 type Projection struct{}
 
 var _ projections.Projection = Projection{}
-
-var registry = events.Registry()
 
 // Name implements projections.Projection.
 func (Projection) Name() string { return Name }

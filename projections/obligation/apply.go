@@ -60,18 +60,19 @@ type tallyKey struct {
 }
 
 type applier struct {
-	ctx     context.Context
-	tx      rmstore.Tx
-	t       *rmstore.Tables
-	tp      timepolicy.State
-	tpSet   bool
-	cal     *calendar.Calendar
-	aggs    map[string]*aggregate
-	order   []string // dirty keys in first-touched order
-	deltas  map[tallyKey]scorecard.Tally
-	changes projections.Changes
-	obRows  *rmstore.Inserts // obligations upserted by the current flush
-	aggRows *rmstore.Inserts // aggregates upserted by the current flush
+	ctx       context.Context
+	tx        rmstore.Tx
+	t         *rmstore.Tables
+	tp        timepolicy.State
+	tpSet     bool
+	cal       *calendar.Calendar
+	aggs      map[string]*aggregate
+	order     []string // dirty keys in first-touched order
+	deltas    map[tallyKey]scorecard.Tally
+	changes   projections.Changes
+	changeSet map[string]bool
+	obRows    *rmstore.Inserts // obligations upserted by the current flush
+	aggRows   *rmstore.Inserts // aggregates upserted by the current flush
 }
 
 // item is one decoded event of interest.
@@ -133,7 +134,7 @@ func decode(evs []eventstore.Event) ([]item, []string, error) {
 		if !ok {
 			continue
 		}
-		ev, err := registry.Decode(e)
+		ev, err := Decode(e)
 		if err != nil {
 			return nil, nil, fmt.Errorf("obligation: %w", err)
 		}
@@ -496,11 +497,11 @@ func (a *applier) write(g *aggregate) {
 		if ok != had || newC != oldC {
 			if had {
 				a.addTally(oldC, -1)
-				a.changes.Add(fmt.Sprintf("scorecard:%s:%d", oldC.Unit, oldC.Year))
+				a.change(fmt.Sprintf("scorecard:%s:%d", oldC.Unit, oldC.Year))
 			}
 			if ok {
 				a.addTally(newC, +1)
-				a.changes.Add(fmt.Sprintf("scorecard:%s:%d", newC.Unit, newC.Year))
+				a.change(fmt.Sprintf("scorecard:%s:%d", newC.Unit, newC.Year))
 			}
 		}
 	}
@@ -514,10 +515,10 @@ func (a *applier) write(g *aggregate) {
 	slices.Sort(gone)
 	for _, id := range gone {
 		a.tx.Queue(a.t.Expand(`DELETE FROM {{obligations}} WHERE id = $1`), id)
-		a.changes.Add("obligation:" + id)
+		a.change("obligation:" + id)
 		if c, ok := g.Counted[id]; ok {
 			a.addTally(c, -1)
-			a.changes.Add(fmt.Sprintf("scorecard:%s:%d", c.Unit, c.Year))
+			a.change(fmt.Sprintf("scorecard:%s:%d", c.Unit, c.Year))
 		}
 	}
 	g.Rows, g.Counted, g.Open = rows, cnt, open
@@ -535,10 +536,24 @@ func (a *applier) write(g *aggregate) {
 	a.aggRows.Add(g.key, int64(open), string(st))
 }
 
+// change adds keys to the batch's changes (a set kept beside the list, since
+// a batch touches thousands of keys).
+func (a *applier) change(keys ...string) {
+	if a.changeSet == nil {
+		a.changeSet = map[string]bool{}
+	}
+	for _, k := range keys {
+		if !a.changeSet[k] {
+			a.changeSet[k] = true
+			a.changes = append(a.changes, k)
+		}
+	}
+}
+
 func (a *applier) changed(id, resp, cp string) {
-	a.changes.Add("obligation:"+id, "obligations:"+resp)
+	a.change("obligation:"+id, "obligations:"+resp)
 	if cp != "" {
-		a.changes.Add("obligations:" + cp)
+		a.change("obligations:" + cp)
 	}
 }
 

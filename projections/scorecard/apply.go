@@ -16,6 +16,7 @@ import (
 	"shenguan/domain/problem"
 	"shenguan/eventstore"
 	"shenguan/projections"
+	"shenguan/projections/obligation"
 	"shenguan/projections/rmstore"
 )
 
@@ -58,7 +59,7 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 		if !interesting[e.Type] {
 			continue
 		}
-		ev, err := registry.Decode(e)
+		ev, err := obligation.Decode(e)
 		if err != nil {
 			return nil, fmt.Errorf("scorecard: %w", err)
 		}

@@ -38,7 +38,6 @@
 package scorecard
 
 import (
-	"shenguan/eventstore/events"
 	"shenguan/projections"
 	"shenguan/projections/rmstore"
 )
@@ -50,8 +49,6 @@ const Name = "scorecard"
 type Projection struct{}
 
 var _ projections.Projection = Projection{}
-
-var registry = events.Registry()
 
 // Name implements projections.Projection.
 func (Projection) Name() string { return Name }
