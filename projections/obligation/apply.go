@@ -390,10 +390,20 @@ func (r row) args() []any {
 		strings.Join(tiers, ","), r.missedAt, r.nextAt}
 }
 
-func (r row) fingerprint() uint64 {
+// fingerprint hashes a row's column values (args).
+func fingerprint(args []any) uint64 {
 	h := fnv.New64a()
-	for _, x := range r.args() {
-		fmt.Fprint(h, x, "\x00")
+	var buf [20]byte
+	for _, x := range args {
+		switch v := x.(type) {
+		case string:
+			h.Write([]byte(v))
+		case int64:
+			h.Write(strconv.AppendInt(buf[:0], v, 10))
+		default:
+			fmt.Fprint(h, v)
+		}
+		h.Write([]byte{0})
 	}
 	return h.Sum64()
 }
@@ -483,10 +493,11 @@ func (a *applier) write(g *aggregate) {
 			open++
 		}
 		r := makeRow(o, g.Marks[o.ID])
-		fp := r.fingerprint()
+		args := r.args()
+		fp := fingerprint(args)
 		rows[o.ID] = fp
 		if old, ok := g.Rows[o.ID]; !ok || old != fp {
-			a.obRows.Add(r.args()...)
+			a.obRows.Add(args...)
 			a.changed(o.ID, o.ResponsibleUnit, o.CounterpartUnit)
 		}
 		newC, ok := count(o, r.missedAt)
