@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"shenguan/eventstore/sqlite"
 	"shenguan/projections"
 	"shenguan/projections/rmstore"
+	"shenguan/projections/rmtest"
 )
 
 // BenchmarkRebuildAll rebuilds the case, obligation and scorecard read
@@ -326,3 +329,127 @@ func occurred(e domain.Event) time.Time {
 }
 
 var benchCal = calendar.New()
+
+// BenchmarkFollowLagCases appends case events at 500 events/s (one per
+// append: a push, then the two receipts of an earlier push) for one second
+// per iteration while a live runner follows with the case, obligation and
+// scorecard read models, and reports the latency from an append's return
+// until WaitFor sees it applied by all three (p50, p99, max in ms). The read
+// models start from a district of SHENGUAN_BENCH_LAG_CASES cases (default
+// 2 000) so that their tables are not empty.
+func BenchmarkFollowLagCases(b *testing.B) {
+	n := 2000
+	if s := os.Getenv("SHENGUAN_BENCH_LAG_CASES"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 0 {
+			b.Fatalf("SHENGUAN_BENCH_LAG_CASES=%q: want a number", s)
+		}
+		n = v
+	}
+	for _, be := range rmtest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			store, db := be.Open(b)
+			generate(b, ctx, store, n)
+			r, err := projections.New(store, db, projections.Options{}, scorecardProjections()...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := r.RunToEnd(ctx); err != nil {
+				b.Fatal(err)
+			}
+			done := make(chan struct{})
+			go func() { r.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			var lat []time.Duration
+			next := 0
+			for b.Loop() {
+				type sent struct {
+					pos eventstore.Position
+					at  time.Time
+				}
+				ch := make(chan sent, 1000)
+				waited := make(chan struct{})
+				go func() {
+					defer close(waited)
+					for x := range ch {
+						if err := r.WaitFor(ctx, x.pos); err != nil {
+							b.Error(err)
+							return
+						}
+						lat = append(lat, time.Since(x.at))
+					}
+				}()
+				// Appends run concurrently (one goroutine per tick) so that
+				// a slow append does not lower the rate.
+				tick := time.NewTicker(2 * time.Millisecond)
+				var wg sync.WaitGroup
+				for range 500 {
+					<-tick.C
+					stream, ev := lagEvent(next)
+					next++
+					data, err := json.Marshal(ev)
+					if err != nil {
+						b.Fatal(err)
+					}
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						res, err := store.Append(ctx, eventstore.AppendRequest{Stream: stream, Expected: eventstore.ExpectAny(),
+							Events: []eventstore.NewEvent{{Type: ev.EventType(), Data: data,
+								Metadata: eventstore.Metadata{ActorID: "gen", OccurredAt: occurred(ev)}}}})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						ch <- sent{res.Position, time.Now()}
+					}()
+				}
+				tick.Stop()
+				wg.Wait()
+				close(ch)
+				<-waited
+			}
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				q := func(f float64) float64 { return float64(lat[int(f*float64(len(lat)-1))]) / 1e6 }
+				b.ReportMetric(q(0.5), "p50-ms")
+				b.ReportMetric(q(0.99), "p99-ms")
+				b.ReportMetric(q(1), "max-ms")
+			}
+		})
+	}
+}
+
+// lagEvent returns the i-th event of the lag benchmark: every third a push
+// of a new case, the others the receipts of the case pushed 20 pushes
+// before (appends run concurrently; the distance keeps a receipt after its
+// push), or more pushes at the start.
+func lagEvent(i int) (string, domain.Event) {
+	k := i / 3
+	if i%3 != 0 {
+		if k < 20 {
+			return lagPush(fmt.Sprintf("lagx%06d", i), k)
+		}
+		k -= 20
+	}
+	id := fmt.Sprintf("lag%06d", k)
+	if i%3 == 0 {
+		return lagPush(id, k)
+	}
+	u := fmt.Sprintf("u-s%02d", (k+i%3-1)%30)
+	return cases.StreamID(id), cases.Received{CaseID: id, Unit: u, By: "gen", Round: 1, At: lagPushedAt(k).Add(2 * time.Hour)}
+}
+
+func lagPushedAt(k int) time.Time { return at(1, 6, 9).Add(time.Duration(k%300) * 24 * time.Hour) }
+
+func lagPush(id string, k int) (string, domain.Event) {
+	appr, s1, s2 := fmt.Sprintf("u-a%02d", k%12), fmt.Sprintf("u-s%02d", k%30), fmt.Sprintf("u-s%02d", (k+1)%30)
+	m := cases.MatterSnapshot{Code: fmt.Sprintf("M-%03d", k%200), Name: "事项", ApprovingUnit: appr,
+		SupervisingUnits: []string{s1, s2}, CommitmentApplies: true, MajorRisk: directory.RiskNone}
+	return cases.StreamID(id), cases.Pushed{CaseID: id, ApprovingUnit: appr, By: "gen", Matter: m,
+		Subject: cases.Subject{Kind: subject.KindOrganisation, ID: firm, Name: "某公司"}, Outcome: cases.OutcomeGranted,
+		DecidedAt: lagPushedAt(k).Add(-time.Hour), Mode: cases.ModeStandard, Documents: docs(false),
+		AddressedUnits: []string{s1, s2}, At: lagPushedAt(k)}
+}
