@@ -268,8 +268,8 @@ var queryAccess = []struct {
 	{"sampling", "sampling", `{ sampling(year: %[3]d, id: "%[6]s") { id } }`, district},
 	{"inspections", "inspections", `{ inspections { totalCount } }`, district},
 	// The raw log and the security log: the auditors' (docs/access.md).
-	{"events", "events", `{ events(first: 1) { nodes { id } } }`, only(domain.RoleAuditor)},
-	{"securityLog", "securityLog", `{ securityLog(first: 1) { totalCount } }`, only(domain.RoleAuditor)},
+	{"events", "events", `{ events(first: 1) { nodes { id } } }`, only(domain.RoleAuditor, domain.RoleServiceOffice)},
+	{"securityLog", "securityLog", `{ securityLog(first: 1) { totalCount } }`, only(domain.RoleAuditor, domain.RoleServiceOffice)},
 	// Audit tools: not in docs/access.md; DESIGN §5 has the district office
 	// read all and the auditors read everything including raw history.
 	{"caseHistory", "caseHistory", `{ caseHistory(id: "A-1") { totalCount } }`, district},
@@ -288,13 +288,7 @@ var publicFields = map[string]bool{"serverInfo": true, "workingDays": true, "due
 // They are asserted as implemented (so that the matrix guards them against
 // silent change) and logged; when the implementation or the document
 // changes, the test fails and the entry is to be removed.
-var disagreements = map[string]string{
-	// docs/access.md: events (raw log) and securityLog are AUDITOR only;
-	// graph/audit_convert.go (auditRoles) and the securityLog resolver
-	// also let SERVICE_OFFICE through (DESIGN §5: the office "reads all").
-	"SERVICE_OFFICE/events":      "",
-	"SERVICE_OFFICE/securityLog": "",
-}
+var disagreements = map[string]string{}
 
 // refusalCodes are the answers that refuse a unit acting on or reading
 // another unit's case.
@@ -432,7 +426,7 @@ var subscriptionAccess = []struct {
 }{
 	{"caseChanged", `subscription { caseChanged(id: "A-1") { id } }`, everyone, ""},
 	{"inboxChanged", `subscription { inboxChanged { totalCount } }`, everyone, ""},
-	{"events", `subscription { events { position } }`, only(domain.RoleAuditor), ""},
+	{"events", `subscription { events { position } }`, only(domain.RoleAuditor, domain.RoleServiceOffice), ""},
 	// An allowed caller is told the job does not exist.
 	{"verifyJobProgress", `subscription { verifyJobProgress(id: "verify-x") { id } }`,
 		expect{domain.RoleServiceOffice: "NOT_FOUND", domain.RoleApprover: "FORBIDDEN", domain.RoleSupervisor: "FORBIDDEN",

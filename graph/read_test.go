@@ -457,11 +457,11 @@ func TestEventsTailCatchUpThenLive(t *testing.T) {
 	f.seedDistrict(t)
 	head := f.head(t)
 
-	// Only auditors may tail the log.
-	s := f.ws(t, officeTok(t))
+	// Only auditors and the district office may tail the log.
+	s := f.ws(t, supTok(t))
 	subscribe(t, s, "ev", `subscription { events { position } }`, nil)
 	if _, p := nextFor(t, s, "ev"); !strings.Contains(fmt.Sprint(p), "FORBIDDEN") {
-		t.Errorf("office tailing events: %v, want FORBIDDEN", p)
+		t.Errorf("supervisor tailing events: %v, want FORBIDDEN", p)
 	}
 
 	c := f.ws(t, auditorTok(t))

@@ -7,7 +7,6 @@ package graph
 
 import (
 	"context"
-	"shenguan/domain"
 	"shenguan/eventstore"
 	"shenguan/graph/generated"
 	"shenguan/graph/model"
@@ -81,7 +80,7 @@ func (r *subscriptionResolver) ObligationAlerts(ctx context.Context) (<-chan *mo
 }
 
 func (r *subscriptionResolver) Events(ctx context.Context, fromPosition *string) (<-chan *eventstore.Event, error) {
-	if _, err := requireRole(ctx, domain.RoleAuditor); err != nil {
+	if _, err := requireRole(ctx, districtRoles...); err != nil {
 		return nil, err
 	}
 	return r.eventTail(ctx, deref(fromPosition))
