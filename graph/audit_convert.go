@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -15,7 +13,6 @@ import (
 	"shenguan/graph/audit"
 	"shenguan/graph/model"
 	"shenguan/projections/obligation"
-	"shenguan/projections/rmstore"
 )
 
 // This file holds the helpers of the auditors' fields (audit.resolvers.go):
@@ -35,34 +32,15 @@ func (r *Resolver) auditor(ctx context.Context) (domain.Actor, error) {
 	return a, err
 }
 
-// recordRefusal writes a refused audit call to the security log (table
-// security_log, created by graph/service) when the server has one.
+// recordRefusal writes a refused audit call to the security log through
+// the service, when the server has one.
 func (r *Resolver) recordRefusal(ctx context.Context, _ domain.Actor, err error) {
-	if r.Service == nil || r.ReadDB == nil {
+	if r.Service == nil {
 		return
 	}
 	a, _ := actor(ctx)
-	var de *domain.Error
-	if !errors.As(err, &de) {
-		return
-	}
 	m := meta(ctx, nil)
-	roles := make([]string, len(a.Roles))
-	for i, x := range a.Roles {
-		roles[i] = string(x)
-	}
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	_, werr := r.ReadDB.Exec(wctx, `INSERT INTO security_log (id, at, actor_id, actor_name, actor_unit, actor_roles,
-		operation, command, target, code, message, remote_addr, forwarded_for, request_id, command_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-		hex.EncodeToString(b[:]), rmstore.Micros(r.now()), a.ID, a.Name, a.Unit, strings.Join(roles, ","),
-		m.Operation, "audit."+m.Operation, "", de.Code, de.Message, m.RemoteAddr, m.ForwardedFor, m.RequestID, "")
-	if werr != nil {
-		r.logger().ErrorContext(ctx, "audit: write security log", "err", werr, "actor", a.ID)
-	}
+	r.Service.RecordRefusal(ctx, m, a, "audit."+m.Operation, err)
 }
 
 // auditReader returns the event-store reader of the audit fields.

@@ -227,6 +227,14 @@ func (s *Service) refused(ctx context.Context, m Meta, a domain.Actor, what, tar
 	return err
 }
 
+// RecordRefusal writes a refusal that happened outside the write side (a
+// read path such as the audit fields refusing a role) to the security log,
+// with the caller and where the request came from. Only domain errors
+// (with a code) are recorded.
+func (s *Service) RecordRefusal(ctx context.Context, m Meta, a domain.Actor, what string, err error) {
+	_ = s.refused(ctx, m, a, what, "", err)
+}
+
 // ReadModels returns the read-model store and catalog the service reads,
 // for the API to read the view a command affected.
 func (s *Service) ReadModels() (rmstore.DB, *projections.Catalog) { return s.db, s.cat }
