@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"shenguan/domain"
@@ -106,16 +107,103 @@ func watch[T any](ctx context.Context, r *Resolver, what string, filter projecti
 }
 
 // inboxChanges emits the head of unit's inbox and its count, at once and
-// whenever "inbox:<unit>" changes.
+// whenever "inbox:<unit>" changes. The inbox does not depend on who reads
+// it, so the subscribers of one unit (and page size) share one re-read per
+// change (inboxReads) instead of each querying the read model.
 func (r *Resolver) inboxChanges(ctx context.Context, unit string, first int) (<-chan *model.InboxConnection, error) {
-	return watch(ctx, r, "inboxChanged", projections.MatchKeys("inbox:"+unit),
-		func(ctx context.Context, _ *projections.Change) ([]*model.InboxConnection, error) {
-			c, err := r.inbox(ctx, unit, first, "")
+	key := sharedKey{broker: r.Broker, what: "inbox", id: unit, n: first}
+	e := inboxReads.acquire(key)
+	ch, err := watch(ctx, r, "inboxChanged", projections.MatchKeys("inbox:"+unit),
+		func(ctx context.Context, c *projections.Change) ([]*model.InboxConnection, error) {
+			v, err := e.read(ctx, c, func(ctx context.Context) (*model.InboxConnection, error) {
+				return r.inbox(ctx, unit, first, "")
+			})
 			if err != nil {
 				return nil, err
 			}
-			return []*model.InboxConnection{c}, nil
+			return []*model.InboxConnection{v}, nil
 		})
+	if err != nil {
+		inboxReads.release(key)
+		return nil, err
+	}
+	context.AfterFunc(ctx, func() { inboxReads.release(key) })
+	return ch, nil
+}
+
+// inboxReads are the inbox reads shared by inboxChanged subscribers.
+var inboxReads = sharedReads[*model.InboxConnection]{entries: map[sharedKey]*sharedEntry[*model.InboxConnection]{}}
+
+// sharedKey names a read that subscribers may share: what is read, of
+// which object, with which page size, fed by which broker.
+type sharedKey struct {
+	broker *projections.Broker
+	what   string
+	id     string
+	n      int
+}
+
+// sharedReads holds one entry per key while it has subscribers. The value
+// is shared: callers must not modify it.
+type sharedReads[T any] struct {
+	mu      sync.Mutex
+	entries map[sharedKey]*sharedEntry[T]
+}
+
+// sharedEntry is the last value read for a key and the change it reflects.
+type sharedEntry[T any] struct {
+	refs int // guarded by sharedReads.mu
+
+	mu         sync.Mutex // held while reading: the others wait and reuse
+	ok         bool
+	projection string
+	gen        int64
+	pos        eventstore.Position
+	val        T
+}
+
+func (s *sharedReads[T]) acquire(k sharedKey) *sharedEntry[T] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.entries[k]
+	if e == nil {
+		e = &sharedEntry[T]{}
+		s.entries[k] = e
+	}
+	e.refs++
+	return e
+}
+
+func (s *sharedReads[T]) release(k sharedKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.entries[k]; e != nil {
+		if e.refs--; e.refs <= 0 {
+			delete(s.entries, k)
+		}
+	}
+}
+
+// read returns the value as of change c or later: the stored one when a
+// read that started after c was published has stored it, otherwise a new
+// read (stored for the others). c nil (the first value of a subscription)
+// always reads. A read that starts after c was received reflects c: the
+// broker publishes a change only after its commit.
+func (e *sharedEntry[T]) read(ctx context.Context, c *projections.Change, read func(context.Context) (T, error)) (T, error) {
+	if c == nil {
+		return read(ctx)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.ok && !c.All && e.projection == c.Projection && e.gen == c.Generation && e.pos.Compare(c.Position) >= 0 {
+		return e.val, nil
+	}
+	v, err := read(ctx)
+	if err != nil {
+		return v, err
+	}
+	e.ok, e.projection, e.gen, e.pos, e.val = true, c.Projection, c.Generation, c.Position, v
+	return v, nil
 }
 
 // caseChanges emits a case's view at once and after each change of

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -52,6 +53,18 @@ type Runner struct {
 
 	progMu   sync.Mutex
 	progress chan struct{} // closed and replaced when any checkpoint advances
+
+	// writeMu serialises the projections' write transactions on SQLite,
+	// which admits one writer per file: without it the projections'
+	// BEGIN IMMEDIATE collide and the losers wait in SQLite's busy
+	// handler, which sleeps 1, 2, 5, 10 … 100 ms between retries instead
+	// of waking when the writer commits.
+	writeMu sync.Mutex
+
+	// tail caches the end of the log the projections have just read, so
+	// that the projections following the log read each batch once, not
+	// once per projection.
+	tail logTail
 
 	elector elector
 }
@@ -292,7 +305,14 @@ func (r *Runner) runOne(ctx context.Context, t *tracked, follow bool) error {
 		return err
 	}
 	for {
-		evs, err := r.store.ReadAll(ctx, g.pos, r.opts.BatchSize)
+		var evs []eventstore.Event
+		if follow {
+			// A window answer may be short of the log's end: fine when
+			// following (the next read continues), not for RunToEnd.
+			evs, err = r.tail.read(ctx, r.store, g.pos, r.opts.BatchSize)
+		} else {
+			evs, err = r.store.ReadAll(ctx, g.pos, r.opts.BatchSize)
+		}
 		if err != nil {
 			return fmt.Errorf("projections: %s: read log: %w", t.p.Name(), err)
 		}
@@ -325,6 +345,10 @@ func (r *Runner) runOne(ctx context.Context, t *tracked, follow bool) error {
 // commit applies one batch and its checkpoint in one transaction, then
 // publishes the change.
 func (r *Runner) commit(ctx context.Context, t *tracked, g genState, evs []eventstore.Event) error {
+	if r.db.Dialect() == rmstore.SQLite {
+		r.writeMu.Lock()
+		defer r.writeMu.Unlock()
+	}
 	tx, err := r.db.Begin(ctx)
 	if err != nil {
 		return err
@@ -416,7 +440,14 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 	if err := r.Setup(ctx); err != nil {
 		return err
 	}
-	reread := time.NewTimer(0)
+	// Read the checkpoints at once only when one is not known yet (nothing
+	// committed or notified since this process started); otherwise the
+	// commits and notifications wake us and the re-read is a fallback.
+	first := 2 * time.Second
+	if !r.allKnown() {
+		first = 0
+	}
+	reread := time.NewTimer(first)
 	defer reread.Stop()
 	for {
 		r.progMu.Lock()
@@ -436,6 +467,83 @@ func (r *Runner) WaitFor(ctx context.Context, pos eventstore.Position) error {
 			reread.Reset(2 * time.Second)
 		}
 	}
+}
+
+// allKnown reports whether every projection's checkpoint is known.
+func (r *Runner) allKnown() bool {
+	for _, t := range r.projs {
+		t.mu.Lock()
+		k := t.known
+		t.mu.Unlock()
+		if !k {
+			return false
+		}
+	}
+	return true
+}
+
+// logTailMax is the most events logTail keeps.
+const logTailMax = 4096
+
+// logTail is a window of consecutive events of the log: evs[0] is the
+// event right after from, and each next event the one right after it.
+// Events are immutable and a ReadAll answer is a gap-free prefix of what
+// follows its position, so any suffix of the window starting after a
+// position is a valid answer to a ReadAll from that position.
+type logTail struct {
+	mu   sync.Mutex // held while reading the store: concurrent misses read once
+	from eventstore.Position
+	evs  []eventstore.Event
+}
+
+// read returns up to limit events after pos: from the window when it holds
+// events after pos, otherwise from the store (the window then grows when
+// the read continues it, or starts again at pos). The answer must not be
+// modified.
+func (c *logTail) read(ctx context.Context, store eventstore.Store, pos eventstore.Position, limit int) ([]eventstore.Event, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if evs := c.after(pos, limit); len(evs) > 0 {
+		return evs, nil
+	}
+	evs, err := store.ReadAll(ctx, pos, limit)
+	if err != nil || len(evs) == 0 {
+		return evs, err
+	}
+	switch n := len(c.evs); {
+	case n > 0 && c.evs[n-1].Position == pos:
+		c.evs = append(c.evs, evs...)
+	case n == 0 && c.from == pos:
+		c.evs = append(c.evs, evs...)
+	default:
+		c.from, c.evs = pos, slices.Clone(evs)
+	}
+	if extra := len(c.evs) - logTailMax; extra > 0 {
+		c.from = c.evs[extra-1].Position
+		c.evs = slices.Clone(c.evs[extra:])
+	}
+	return evs[:len(evs):len(evs)], nil
+}
+
+// after returns the window's events after pos (at most limit), or nil.
+func (c *logTail) after(pos eventstore.Position, limit int) []eventstore.Event {
+	i := -1
+	if len(c.evs) > 0 && c.from == pos {
+		i = 0
+	} else {
+		// The projections are usually at the same position, near the end.
+		for j := len(c.evs) - 1; j >= 0; j-- {
+			if c.evs[j].Position == pos {
+				i = j + 1
+				break
+			}
+		}
+	}
+	if i < 0 || i >= len(c.evs) {
+		return nil
+	}
+	end := min(len(c.evs), i+limit)
+	return c.evs[i:end:end]
 }
 
 func (t *tracked) setLeader(b bool) {
