@@ -504,3 +504,28 @@ func TestE2ECommitmentCaseLife(t *testing.T) {
 		}
 	}
 }
+
+// TestMetricsAfterMutations checks that /metrics carries the write side's
+// latencies (command loop = append latency, projection wait) and the
+// projections' lag once mutations have run.
+func TestMetricsAfterMutations(t *testing.T) {
+	e := startServer(t)
+	office := e.token(domain.Actor{ID: "p-office", Unit: "u-office", Roles: []domain.Role{domain.RoleServiceOffice}})
+	e.gql(office, `mutation { registerUnit(input: {unitId: "u-m", name: "指标测试单位", kinds: [SUPERVISION]}) { position } }`, nil, nil)
+	resp, err := http.Get(e.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		`shenguan_command_duration_seconds_count{command=`,
+		`shenguan_command_projection_wait_seconds_count`,
+		`shenguan_projection_`,
+		`shenguan_http_request_duration_seconds`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+}

@@ -119,6 +119,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	reg.MustRegister(svc.Collectors()...)
 
 	projectionsReady := graph.ProjectionsReady(m.runner, 10*time.Second)
 	ready := func(ctx context.Context) error {

@@ -74,6 +74,7 @@ type Service struct {
 	timeout time.Duration
 	now     func() time.Time
 	log     *slog.Logger
+	metrics serviceMetrics
 }
 
 // New returns a service and creates the security-log table when missing.
@@ -83,7 +84,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, errors.New("service: New needs a Store, a DB and a Catalog")
 	}
 	s := &Service{store: cfg.Store, reg: cfg.Registry, db: cfg.DB, cat: cfg.Catalog,
-		waiter: cfg.Waiter, timeout: cfg.WaitTimeout, now: cfg.Now, log: cfg.Logger}
+		waiter: cfg.Waiter, timeout: cfg.WaitTimeout, now: cfg.Now, log: cfg.Logger,
+		metrics: newServiceMetrics()}
 	if s.reg == nil {
 		s.reg = events.Registry()
 	}
@@ -176,14 +178,19 @@ func handle[S, C any](ctx context.Context, s *Service, m Meta, a domain.Actor, w
 	if corr == "" || corr == "-" {
 		corr = ""
 	}
+	start := time.Now()
 	r, err := command.Handle(ctx, s.store, s.reg, d, stream, cmd, command.Options{
 		CommandID: commandID(a, m), Actor: a, CorrelationID: corr, Now: now, Policy: policy,
 	})
+	s.metrics.observeCommand(what, start, err)
 	if err != nil {
 		return Result{}, s.refused(ctx, m, a, what, stream, err)
 	}
 	out := Result{ID: id, Stream: stream, Position: r.Position, Duplicate: r.Duplicate, Events: r.Events}
-	if err := s.wait(ctx, r.Position); err != nil {
+	start = time.Now()
+	err = s.wait(ctx, r.Position)
+	s.metrics.wait.Observe(time.Since(start).Seconds())
+	if err != nil {
 		return out, err
 	}
 	return out, nil
