@@ -1,6 +1,7 @@
 package casefile_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -12,7 +13,9 @@ import (
 	"shenguan/domain/cases"
 	"shenguan/domain/directory"
 	dscore "shenguan/domain/scorecard"
+	"shenguan/domain/summary"
 	"shenguan/domain/timepolicy"
+	"shenguan/eventstore/command"
 	"shenguan/projections/casefile"
 	"shenguan/projections/obligation"
 	"shenguan/projections/rmtest"
@@ -82,6 +85,7 @@ func TestReadModels(t *testing.T) {
 		rmtest.Case{Name: "obligation states at different times", Run: testObligationStates},
 		rmtest.Case{Name: "calendar adjustment moves open due times", Run: testCalendarAdjustment},
 		rmtest.Case{Name: "scorecard counters and ranking", Run: testScorecard},
+		rmtest.Case{Name: "summaries", Run: testSummaries},
 	)
 }
 
@@ -556,6 +560,102 @@ func testScorecard(t *testing.T, env *rmtest.Env) {
 	}
 	if w := []string{"u-wjw", "u-scjgj", "u-office", "u-yjj"}; !slices.Equal(got, w) {
 		t.Errorf("ranking = %v, want %v", got, w)
+	}
+	env.CheckRebuild(t)
+}
+
+// testSummaries checks the half-year summary obligations (R11): owed by the
+// approving units (APPROVAL, STREET) for every half year started by the
+// latest event, fulfilled by the first submission.
+func testSummaries(t *testing.T, env *rmtest.Env) {
+	d := newDistrict(t, env)
+	d.registerUnit("u-appr", "审批局", directory.KindApproval)
+	d.registerUnit("u-jd", "街道", directory.KindStreet)
+	d.registerUnit("u-sup", "监管局", directory.KindSupervision)
+	d.sync()
+
+	dec := command.Decider[summary.State, summary.Command]{Evolve: summary.Evolve, Decide: summary.Decide}
+	submit := func(unit string, half summary.Half, content string, now time.Time) {
+		t.Helper()
+		a := domain.Actor{ID: "p-" + unit, Unit: unit, Roles: []domain.Role{domain.RoleApprover}}
+		handle(d, dec, summary.StreamID(summary.ID(unit, 2026, half)), summary.Command(summary.SubmitSummary{
+			Actor: a, Unit: unit, Year: 2026, Half: half, Content: content}), now, a)
+	}
+	summaries := func(unit string, now time.Time) map[string]domain.ObligationState {
+		t.Helper()
+		p, err := obligation.List(env.Ctx, env.DB, env.Catalog, obligation.Filter{Unit: unit, Kind: domain.ObSummary}, now, 50, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]domain.ObligationState{}
+		for _, it := range p.Items {
+			got[it.ID] = it.State
+		}
+		return got
+	}
+	const (
+		apprH1, apprH2 = "summary/u-appr/2026/H1", "summary/u-appr/2026/H2"
+		jdH1, jdH2     = "summary/u-jd/2026/H1", "summary/u-jd/2026/H2"
+		supH1, supH2   = "summary/u-sup/2026/H1", "summary/u-sup/2026/H2"
+	)
+
+	// In the first half year only its summaries are owed, by the approving
+	// units only; the clock starts when the half year ends.
+	if got, want := summaries("", at(6, 1, 9)), map[string]domain.ObligationState{
+		apprH1: domain.ObOpen, jdH1: domain.ObOpen}; !cmp.Equal(got, want) {
+		t.Errorf("summaries in H1 = %v, want %v", got, want)
+	}
+	it := getOb(t, env, apprH1, at(6, 1, 9))
+	_, end := summary.Period(2026, summary.H1)
+	if want := calendar.New().AddWorkingDays(end.AddDate(0, 0, -1), domain.DefaultPolicy().SummaryDueDaysAfterHalf); !it.Due.At.Equal(want.At) ||
+		!it.StartedAt.Equal(end) || it.ResponsibleUnit != "u-appr" || it.Rule != "R11" || it.Subject != apprH1 {
+		t.Errorf("H1 summary obligation = %+v, want due %v", it.Obligation, want)
+	}
+
+	// An event of the second half year (a push on 2 July) makes its summaries
+	// owed too. u-appr submits on time, u-jd late and then amends it; the
+	// supervising unit's submission creates no obligation.
+	d.push("h1", firm, at(7, 1, 10), at(7, 2, 9))
+	d.sync()
+	submit("u-appr", summary.H1, "上半年工作小结", at(7, 3, 10))
+	submit("u-sup", summary.H1, "监管局上半年工作小结", at(7, 3, 11))
+	d.sync()
+	late := it.Due.At.Add(48 * time.Hour)
+	submit("u-jd", summary.H1, "街道上半年工作小结", late)
+	submit("u-jd", summary.H1, "街道上半年工作小结（修订）", late.Add(72*time.Hour))
+	d.sync()
+
+	now := at(8, 20, 9)
+	if got, want := summaries("", now), map[string]domain.ObligationState{
+		apprH1: domain.ObFulfilledOnTime, apprH2: domain.ObOpen,
+		jdH1: domain.ObFulfilledLate, jdH2: domain.ObOpen}; !cmp.Equal(got, want) {
+		t.Errorf("summaries in H2 = %v, want %v", got, want)
+	}
+	if got := getOb(t, env, jdH1, now); got.FulfilledAt == nil || !got.FulfilledAt.Equal(late) {
+		t.Errorf("u-jd H1 fulfilled at %v, want the first submission %v", got.FulfilledAt, late)
+	}
+	if got := summaries("u-sup", now); len(got) != 0 {
+		t.Errorf("supervising unit owes summaries: %v", got)
+	}
+	if c := tallyOf(t, env, "u-appr"); c.Summaries != (dscore.Tally{Due: 1, OnTime: 1}) {
+		t.Errorf("u-appr summaries tally = %+v, want 1 on time", c.Summaries)
+	}
+	if c := tallyOf(t, env, "u-jd"); c.Summaries != (dscore.Tally{Due: 1, Late: 1}) {
+		t.Errorf("u-jd summaries tally = %+v, want 1 late", c.Summaries)
+	}
+	env.CheckRebuild(t)
+
+	// A unit amended to approve owes the summaries from the half year of the
+	// amendment on; its earlier submission stays without an obligation.
+	udec := command.Decider[directory.UnitState, directory.UnitCommand]{Evolve: directory.EvolveUnit, Decide: directory.DecideUnit}
+	handle(d, udec, directory.UnitStreamID("u-sup"), directory.UnitCommand(directory.AmendUnit{Actor: office, UnitID: "u-sup",
+		Name: "监管局", Kinds: []directory.Kind{directory.KindSupervision, directory.KindApproval}}), at(8, 21, 9), office)
+	d.sync()
+	if got, want := summaries("u-sup", now), map[string]domain.ObligationState{supH2: domain.ObOpen}; !cmp.Equal(got, want) {
+		t.Errorf("amended unit's summaries = %v, want %v", got, want)
+	}
+	if _, err := obligation.Get(env.Ctx, env.DB, env.Catalog, supH1, now); !errors.Is(err, obligation.ErrNotFound) {
+		t.Errorf("amended unit's H1 summary: %v, want ErrNotFound", err)
 	}
 	env.CheckRebuild(t)
 }

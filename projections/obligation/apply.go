@@ -18,6 +18,7 @@ import (
 	"shenguan/domain/deadline"
 	"shenguan/domain/directory"
 	"shenguan/domain/scorecard"
+	"shenguan/domain/summary"
 	"shenguan/domain/timepolicy"
 	"shenguan/eventstore"
 	"shenguan/projections"
@@ -45,6 +46,7 @@ type aggregate struct {
 	Case         *cases.State         `json:"case,omitempty"`
 	Consultation *consultation.State  `json:"consultation,omitempty"`
 	Unit         *directory.UnitState `json:"unit,omitempty"`
+	Summary      *summaryAgg          `json:"summary,omitempty"`
 	Marks        map[string][]mark    `json:"marks,omitempty"`
 	Rows         map[string]uint64    `json:"rows,omitempty"` // fingerprints of the written rows
 	Counted      map[string]counted   `json:"counted,omitempty"`
@@ -66,6 +68,8 @@ type applier struct {
 	tp        timepolicy.State
 	tpSet     bool
 	cal       *calendar.Calendar
+	plan      plan
+	planDirty bool
 	aggs      map[string]*aggregate
 	order     []string // dirty keys in first-touched order
 	deltas    map[tallyKey]scorecard.Tally
@@ -75,10 +79,12 @@ type applier struct {
 	aggRows   *rmstore.Inserts // aggregates upserted by the current flush
 }
 
-// item is one decoded event of interest.
+// item is one decoded event of interest, or (ev nil) the start of a later
+// half year than the batch's earlier events.
 type item struct {
-	key string // aggregate key, "" for time-policy events
-	ev  domain.Event
+	key  string // aggregate key, "" for time-policy events
+	ev   domain.Event
+	half int // with ev nil: the index of the half year (halfIndex)
 }
 
 // Apply implements projections.Projection.
@@ -94,10 +100,19 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 	if err := a.loadTimePolicy(); err != nil {
 		return nil, err
 	}
+	if err := a.loadPlan(); err != nil {
+		return nil, err
+	}
 	if err := a.load(keys); err != nil {
 		return nil, err
 	}
 	for _, it := range items {
+		if it.ev == nil {
+			if err := a.advance(it.half); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if it.key == "" {
 			// A calendar or policy change: write what came before with the
 			// old rules, then recompute every aggregate still open.
@@ -118,18 +133,31 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 		g := a.aggs[it.key]
 		evolve(g, it.ev)
 		a.touch(g)
+		if err := a.planUnit(g, it.ev); err != nil {
+			return nil, err
+		}
 	}
 	a.flush()
 	a.writeTallies()
+	a.writePlan()
 	return a.changes, nil
 }
 
-// decode picks the events this projection folds and decodes them.
+// decode picks the events this projection folds and decodes them. Before
+// the first event of the batch, and before every event whose time
+// (Metadata.OccurredAt) falls in a later half year than those before it, it
+// puts an item advancing the horizon of the summary obligations.
 func decode(evs []eventstore.Event) ([]item, []string, error) {
 	var items []item
 	var keys []string
 	seen := map[string]bool{}
+	var next time.Time // start of the half year after the batch's latest
 	for _, e := range evs {
+		if t := e.Metadata.OccurredAt; !t.IsZero() && !t.Before(next) {
+			h := halfIndex(t)
+			items = append(items, item{half: h})
+			next = halfStart(h + 1)
+		}
 		key, ok := keyOf(e)
 		if !ok {
 			continue
@@ -143,6 +171,10 @@ func decode(evs []eventstore.Event) ([]item, []string, error) {
 			key = d.Subject
 		case deadline.Missed:
 			key = d.Subject
+		case summary.Submitted:
+			key = summaryKey(d.Unit, halfIndexOf(d.Year, d.Half))
+		case summary.Amended:
+			key = summaryKey(d.Unit, halfIndexOf(d.Year, d.Half))
 		}
 		items = append(items, item{key: key, ev: ev})
 		if key != "" && !seen[key] {
@@ -165,6 +197,8 @@ func keyOf(e eventstore.Event) (string, bool) {
 		return "unit/" + strings.TrimPrefix(e.StreamID, "unit-"), true
 	case e.Type == "deadline.warned" || e.Type == "deadline.missed":
 		return "", true // keyed by the event's subject after decoding
+	case strings.HasPrefix(e.Type, "summary."):
+		return "", true // keyed by the event's unit and half year after decoding
 	case e.Type == "calendar.adjusted" || e.Type == "policy.changed":
 		return "", true
 	}
@@ -202,6 +236,8 @@ func evolve(g *aggregate, ev domain.Event) {
 		}
 		s = directory.EvolveUnit(s, ev)
 		g.Unit = &s
+	case strings.HasPrefix(g.key, "summary/"):
+		evolveSummary(g, ev)
 	}
 }
 
@@ -315,6 +351,8 @@ func (a *applier) obligations(g *aggregate) []domain.Obligation {
 		return consultation.Obligations(*g.Consultation, a.cal, a.tp.PolicyAt(g.Consultation.HeldAt))
 	case g.Unit != nil:
 		return directory.UnitObligations(*g.Unit, a.cal, a.tp.PolicyAt(g.Unit.RegisteredAt))
+	case g.Summary != nil:
+		return a.summaryObligations(g.Summary)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 // Package obligation is the read model of every obligation (时限) of the
 // district: the clocks computed by the domain's obligation functions
-// (cases.Obligations, consultation.Obligations, directory.UnitObligations),
+// (cases.Obligations, consultation.Obligations, directory.UnitObligations,
+// summary.Obligations),
 // with the warning tiers and misses the deadline scheduler recorded
 // (deadline.warned, deadline.missed), and the scorecard tallies those
 // obligations feed.
@@ -8,17 +9,18 @@
 // # How it is kept
 //
 // The projection folds each aggregate that has clocks (a case, a
-// consultation, a unit) into its domain State and keeps it, with the marks
-// recorded by the scheduler, as JSON in the table aggregates. At the end of
-// each run of events it recomputes the aggregate's obligations with the
-// working-day calendar and policy folded from the time-policy events
-// (calendar.adjusted, policy.changed) — never with the clock — and writes the
-// obligations whose row changed. The policy of an aggregate is the one in
-// force when its first clock started (a case's decision, a consultation's
-// meeting, a unit's registration). A calendar adjustment or policy change
-// first writes what came before it, then recomputes every aggregate that
-// still has an open obligation, so that the rows do not depend on where the
-// log was cut into batches (a rebuild gives the rows of the incremental run).
+// consultation, a unit, a half-year summary) into its domain State and
+// keeps it, with the marks recorded by the scheduler, as JSON in the table
+// aggregates. At the end of each run of events it recomputes the
+// aggregate's obligations with the working-day calendar and policy folded
+// from the time-policy events (calendar.adjusted, policy.changed) — never
+// with the clock — and writes the obligations whose row changed. The policy
+// of an aggregate is the one in force when its first clock started (a
+// case's decision, a consultation's meeting, a unit's registration, the end
+// of a summary's half year). A calendar adjustment or policy change first
+// writes what came before it, then recomputes every aggregate that still
+// has an open obligation, so that the rows do not depend on where the log
+// was cut into batches (a rebuild gives the rows of the incremental run).
 //
 // The state of an obligation (open, due soon, overdue, fulfilled on time,
 // fulfilled late) depends on the time; it is computed by the queries from
@@ -39,8 +41,28 @@
 // a rebuild. Package projections/scorecard reads these tallies (Tallies,
 // YearTallies) beside its own counters.
 //
-// Summary (R11) obligations are not included yet: summary.Obligations needs
-// the list of approving units for each half year.
+// # Half-year summaries
+//
+// Every approving unit (kinds APPROVAL or STREET, from unit.registered and
+// unit.amended) owes a summary (R11) for every half year that has started
+// by the latest event time the projection has seen, from the half year in
+// which it was registered onward (or, when an amendment made it approving,
+// from the half year of the latest event time then). The event time is the envelope's
+// Metadata.OccurredAt (the time of the command), which every event has and
+// which needs no decoding; the latest is the largest seen so far, so an
+// event recorded out of order never takes a half year back. The obligations
+// are therefore a function of the log alone, never of the clock: an
+// obligation of the current half year appears with the first event of that
+// half year (its clock starts when the half year ends). A unit that stops
+// approving owes no further summaries; those it already owes stay. Each
+// summary is an aggregate "summary/<unit>/<year>/<half>" (the id and
+// subject of its obligation) folded from summary.submitted and
+// summary.amended; the first submission fulfils it, an amendment changes
+// nothing. Its policy is the one in force when the half year ends. The
+// horizon and the approving units with their first half year are kept in
+// the table summaryplan. Since the log is folded event by event and the
+// horizon moves at the same events whatever the batches, a rebuild gives
+// the rows of the incremental run.
 package obligation
 
 import (
@@ -68,11 +90,11 @@ func Registry() *eventstore.Registry { return registry }
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 2 }
+func (Projection) Version() int { return 3 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string {
-	return []string{"aggregates", "timepolicy", "obligations", "tallies"}
+	return []string{"aggregates", "timepolicy", "summaryplan", "obligations", "tallies"}
 }
 
 // Schema implements projections.Projection.
@@ -89,6 +111,9 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			state TEXT NOT NULL)`),
 		t.Expand(`CREATE INDEX {{aggregates}}_open ON {{aggregates}} (key) WHERE open_count > 0`),
 		t.Expand(`CREATE TABLE {{timepolicy}} (
+			id BIGINT PRIMARY KEY,
+			state TEXT NOT NULL)`),
+		t.Expand(`CREATE TABLE {{summaryplan}} (
 			id BIGINT PRIMARY KEY,
 			state TEXT NOT NULL)`),
 		t.Expand(`CREATE TABLE {{obligations}} (
