@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -392,7 +393,9 @@ func (b *benchRun) mutations(ctx context.Context, office string, wg *sync.WaitGr
 			k := i % b.c.Units
 			vars = map[string]any{"in": map[string]any{
 				"caseId": id + "-" + strconv.Itoa(k), "commandId": "push-" + id, "matterCode": benchMatter(k),
-				"subject": map[string]any{"kind": "ORGANISATION", "id": "91350100M000100Y43", "name": "压测某某有限公司"},
+				// A subject of its own per push: one shared subject would turn the
+				// duplicate-push guard into the thing measured.
+				"subject": map[string]any{"kind": "ORGANISATION", "id": demoUSCC(rand.New(rand.NewPCG(uint64(i), 7)), false), "name": "压测某某有限公司"},
 				"outcome": "GRANTED", "decidedAt": time.Now().Add(-time.Hour).Format(time.RFC3339), "mode": "STANDARD",
 				"confirmCheckWarning": true, "confirmDuplicate": true,
 				"documents": []map[string]any{

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"shenguan/graph"
 )
 
 func TestBenchRefusesNonLoopbackAndUnboundedRuns(t *testing.T) {
@@ -42,7 +44,11 @@ func TestBenchAgainstRunningServer(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	m := &Main{
-		Config: serveConfig{Addr: "127.0.0.1:0", Store: storeConfig{DataDir: dir}, JWT: jwtConfig{Audience: "shenguan"}},
+		// The per-identity rate limit is off: a query worker running flat
+		// out would otherwise be refused (the limit has its own tests in
+		// graph/limits_test.go); here every operation must succeed.
+		Config: serveConfig{Addr: "127.0.0.1:0", Store: storeConfig{DataDir: dir}, JWT: jwtConfig{Audience: "shenguan"},
+			Limits: graph.Limits{RatePerSecond: -1}},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if err := m.Run(ctx); err != nil {
