@@ -13,7 +13,6 @@ import (
 	"shenguan/domain/assessment"
 	"shenguan/domain/scorecard"
 	"shenguan/domain/summary"
-	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -30,82 +29,9 @@ var (
 
 func handle(t *testing.T, env *rmtest.Env, year int, c assessment.Command) {
 	t.Helper()
-	res, err := command.Handle(env.Ctx, env.Store, registry, decider, assessment.StreamID(assessment.ID(year)), c, command.Options{Now: t0})
+	_, err := command.Handle(env.Ctx, env.Store, registry, decider, assessment.StreamID(assessment.ID(year)), c, command.Options{Now: t0})
 	if err != nil {
 		t.Fatalf("handle %T for %d: %v", c, year, err)
-	}
-	if res.Position.Compare(appended[env]) > 0 {
-		appended[env] = res.Position
-	}
-}
-
-func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
-	t.Helper()
-	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	sync(t, env)
-	var keys []string
-	for {
-		select {
-		case c := <-sub:
-			if c.Projection == proj {
-				keys = append(keys, c.Keys...)
-			}
-		default:
-			slices.Sort(keys)
-			return slices.Compact(keys)
-		}
-	}
-}
-
-func all[T any](t *testing.T, n int, list func(first int, after string) (projections.Page[T], error)) []T {
-	t.Helper()
-	var out []T
-	after := ""
-	for pages := 0; ; pages++ {
-		p, err := list(n, after)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		out = append(out, p.Items...)
-		if p.HasNext != (len(out) < p.TotalCount) {
-			t.Fatalf("page %d: hasNext = %v with %d of %d items read", pages, p.HasNext, len(out), p.TotalCount)
-		}
-		if !p.HasNext {
-			if len(out) != p.TotalCount {
-				t.Fatalf("read %d items, totalCount %d", len(out), p.TotalCount)
-			}
-			return out
-		}
-		after = p.EndCursor
-	}
-}
-
-// appended remembers the position of each env's last append, so that sync
-// can wait until the log shows it: on PostgreSQL an event becomes readable
-// only once every older transaction in the cluster has ended.
-var appended = map[*rmtest.Env]eventstore.Position{}
-
-// sync runs the projections until their checkpoints reach the last append.
-func sync(t *testing.T, env *rmtest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		env.Sync(t)
-		stats, err := env.Runner.Stats(env.Ctx)
-		if err != nil {
-			t.Fatalf("stats: %v", err)
-		}
-		done := true
-		for _, s := range stats {
-			done = done && s.Checkpoint.Compare(appended[env]) >= 0
-		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -141,7 +67,7 @@ func TestReadModels(t *testing.T) {
 				Description: "全市督查发现推送不及时", Problems: 2, At: at(22)})
 			handle(t, env, 2025, assessment.RecordFinding{Actor: office, Year: 2025, ID: "f1", Source: scorecard.SourceHalfYearInspection, Unit: "scjg",
 				Description: "台账不全", At: at(23)})
-			sync(t, env)
+			env.Sync(t)
 			handle(t, env, 2026, assessment.IssueNoticeLetter{Actor: office, Year: 2026, FindingID: "f2", LetterNumber: "东丽政务函〔2026〕5号", ToUnit: "scjg", At: at(30)})
 			handle(t, env, 2026, assessment.IssueNoticeLetter{Actor: office, Year: 2026, FindingID: "f3", LetterNumber: "东丽政务函〔2026〕6号", ToUnit: "scjg", At: at(31)})
 			handle(t, env, 2026, assessment.ConductHalfYearInspection{Actor: office, Year: 2026, Half: summary.H1, Units: []string{"scjg", "spj"}, Notes: "上半年检查", At: at(40)})
@@ -150,7 +76,7 @@ func TestReadModels(t *testing.T) {
 			card := scorecard.Score(scorecard.Counters{Unit: "scjg", Year: 2025}, []scorecard.Finding{{ID: "f1", Source: scorecard.SourceHalfYearInspection, Unit: "scjg", Description: "台账不全"}}, scorecard.DefaultRubric(2025))
 			card.RubricVersion = 1
 			handle(t, env, 2025, assessment.FinaliseYear{Actor: office, Year: 2025, Scores: []assessment.UnitScore{{Unit: "scjg", Card: card}}, At: at(50)})
-			keys := syncKeys(t, env, "assessment")
+			keys := env.SyncKeys(t, "assessment")
 			if diff := cmp.Diff([]string{"assessment:2025", "assessment:2026", "findings:scjg", "findings:spj"}, keys); diff != "" {
 				t.Errorf("changes keys of the later batch (-want +got):\n%s", diff)
 			}
@@ -193,7 +119,7 @@ func TestReadModels(t *testing.T) {
 			if assessment.HashSeed(s0.Seed) != s0.SeedHash || !slices.Equal(assessment.Draw(s0.Seed, s0.Population, s0.Size), s0.Sample) {
 				t.Errorf("sampling s0 does not verify from its published seed and population")
 			}
-			samplings := all(t, 2, func(first int, after string) (projections.Page[rm.Sampling], error) {
+			samplings := rmtest.All(t, 2, func(first int, after string) (projections.Page[rm.Sampling], error) {
 				return rm.Samplings(env.Ctx, env.DB, env.Catalog, 2026, first, after)
 			})
 			var sids []string
@@ -206,7 +132,7 @@ func TestReadModels(t *testing.T) {
 
 			findings := func(f rm.FindingFilter) []string {
 				var out []string
-				for _, x := range all(t, 2, func(first int, after string) (projections.Page[rm.Finding], error) {
+				for _, x := range rmtest.All(t, 2, func(first int, after string) (projections.Page[rm.Finding], error) {
 					return rm.Findings(env.Ctx, env.DB, env.Catalog, f, first, after)
 				}) {
 					s := fmt.Sprintf("%d/%s/%s", x.Year, x.Finding.ID, x.Finding.Unit)
@@ -244,7 +170,7 @@ func TestReadModels(t *testing.T) {
 				t.Errorf("findings of 2026 (-stream +read model):\n%s", diff)
 			}
 
-			letters := all(t, 1, func(first int, after string) (projections.Page[rm.Letter], error) {
+			letters := rmtest.All(t, 1, func(first int, after string) (projections.Page[rm.Letter], error) {
 				return rm.NoticeLetters(env.Ctx, env.DB, env.Catalog, rm.LetterFilter{Year: 2026, ToUnit: "scjg"}, first, after)
 			})
 			wantLetters := []rm.Letter{
@@ -254,7 +180,7 @@ func TestReadModels(t *testing.T) {
 				t.Errorf("notice letters to scjg (-want +got):\n%s", diff)
 			}
 
-			ins := all(t, 1, func(first int, after string) (projections.Page[rm.Inspection], error) {
+			ins := rmtest.All(t, 1, func(first int, after string) (projections.Page[rm.Inspection], error) {
 				return rm.Inspections(env.Ctx, env.DB, env.Catalog, 2026, first, after)
 			})
 			if len(ins) != 2 || !slices.Equal(ins[0].Units, []string{"scjg", "spj"}) || ins[0].Notes != "上半年检查" || ins[1].Half != summary.H1 {

@@ -3,7 +3,6 @@ package consultation_test
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 
 	"shenguan/domain"
 	"shenguan/domain/consultation"
-	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -32,86 +30,13 @@ func member(unit string, role domain.Role) domain.Actor {
 
 func handle(t *testing.T, env *rmtest.Env, id string, c consultation.Command) {
 	t.Helper()
-	res, err := command.Handle(env.Ctx, env.Store, registry, decider, consultation.StreamID(id), c, command.Options{Now: t0.Add(30 * 24 * time.Hour)})
+	_, err := command.Handle(env.Ctx, env.Store, registry, decider, consultation.StreamID(id), c, command.Options{Now: t0.Add(30 * 24 * time.Hour)})
 	if err != nil {
 		t.Fatalf("handle %T on consultation %s: %v", c, id, err)
-	}
-	if res.Position.Compare(appended[env]) > 0 {
-		appended[env] = res.Position
-	}
-}
-
-func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
-	t.Helper()
-	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	sync(t, env)
-	var keys []string
-	for {
-		select {
-		case c := <-sub:
-			if c.Projection == proj {
-				keys = append(keys, c.Keys...)
-			}
-		default:
-			slices.Sort(keys)
-			return slices.Compact(keys)
-		}
-	}
-}
-
-func all[T any](t *testing.T, n int, list func(first int, after string) (projections.Page[T], error)) []T {
-	t.Helper()
-	var out []T
-	after := ""
-	for pages := 0; ; pages++ {
-		p, err := list(n, after)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		out = append(out, p.Items...)
-		if p.HasNext != (len(out) < p.TotalCount) {
-			t.Fatalf("page %d: hasNext = %v with %d of %d items read", pages, p.HasNext, len(out), p.TotalCount)
-		}
-		if !p.HasNext {
-			if len(out) != p.TotalCount {
-				t.Fatalf("read %d items, totalCount %d", len(out), p.TotalCount)
-			}
-			return out
-		}
-		after = p.EndCursor
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// appended remembers the position of each env's last append, so that sync
-// can wait until the log shows it: on PostgreSQL an event becomes readable
-// only once every older transaction in the cluster has ended.
-var appended = map[*rmtest.Env]eventstore.Position{}
-
-// sync runs the projections until their checkpoints reach the last append.
-func sync(t *testing.T, env *rmtest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		env.Sync(t)
-		stats, err := env.Runner.Stats(env.Ctx)
-		if err != nil {
-			t.Fatalf("stats: %v", err)
-		}
-		done := true
-		for _, s := range stats {
-			done = done && s.Checkpoint.Compare(appended[env]) >= 0
-		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{rm.Projection{}} },
@@ -132,12 +57,12 @@ func TestReadModels(t *testing.T) {
 				Scope: consultation.ScopeUnit, Unit: "yjgl", HeldAt: t0.Add(36 * time.Hour), Record: rec,
 				Attendees:   []consultation.Attendee{{Unit: "yjgl", Name: "王五"}},
 				Resolutions: []consultation.Resolution{{ID: "r1", Text: "梳理事项", OwnerUnit: "yjgl"}}})
-			sync(t, env)
+			env.Sync(t)
 			handle(t, env, "d1", consultation.ReportResolutionImplemented{Actor: member("scjg", domain.RoleSupervisor), ResolutionID: "r1",
 				Note: "已全部查收", At: t0.Add(5 * 24 * time.Hour)})
 			handle(t, env, "u0", consultation.ReportResolutionImplemented{Actor: member("yjgl", domain.RoleCoordinatorL1), ResolutionID: "r1",
 				Note: "已梳理", At: t0.Add(6 * 24 * time.Hour)})
-			keys := syncKeys(t, env, "consultation")
+			keys := env.SyncKeys(t, "consultation")
 			if diff := cmp.Diff([]string{"consultation:d1", "consultation:u0", "resolutions:scjg", "resolutions:yjgl"}, keys); diff != "" {
 				t.Errorf("changes keys of the reports (-want +got):\n%s", diff)
 			}
@@ -163,7 +88,7 @@ func TestReadModels(t *testing.T) {
 
 			meetings := func(f rm.Filter) []string {
 				var out []string
-				for _, c := range all(t, 2, func(first int, after string) (projections.Page[rm.Consultation], error) {
+				for _, c := range rmtest.All(t, 2, func(first int, after string) (projections.Page[rm.Consultation], error) {
 					return rm.Consultations(env.Ctx, env.DB, env.Catalog, f, first, after)
 				}) {
 					out = append(out, c.ID)
@@ -189,7 +114,7 @@ func TestReadModels(t *testing.T) {
 
 			resolutions := func(f rm.ResolutionFilter) []string {
 				var out []string
-				for _, r := range all(t, 3, func(first int, after string) (projections.Page[rm.Resolution], error) {
+				for _, r := range rmtest.All(t, 3, func(first int, after string) (projections.Page[rm.Resolution], error) {
 					return rm.Resolutions(env.Ctx, env.DB, env.Catalog, f, first, after)
 				}) {
 					out = append(out, r.ConsultationID+"/"+r.ID)

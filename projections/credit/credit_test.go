@@ -3,7 +3,6 @@ package credit_test
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"shenguan/domain"
 	"shenguan/domain/credit"
 	"shenguan/domain/subject"
-	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -41,12 +39,9 @@ func uscc(t *testing.T, i int) string {
 
 func handle(t *testing.T, env *rmtest.Env, subjectID string, c credit.Command) {
 	t.Helper()
-	res, err := command.Handle(env.Ctx, env.Store, registry, decider, credit.StreamID(subjectID), c, command.Options{Now: t0})
+	_, err := command.Handle(env.Ctx, env.Store, registry, decider, credit.StreamID(subjectID), c, command.Options{Now: t0})
 	if err != nil {
 		t.Fatalf("handle %T for %s: %v", c, subjectID, err)
-	}
-	if res.Position.Compare(appended[env]) > 0 {
-		appended[env] = res.Position
 	}
 }
 
@@ -55,76 +50,6 @@ func record(t *testing.T, env *rmtest.Env, id string, n int, at time.Time) {
 	handle(t, env, id, credit.RecordDishonesty{Actor: system, SubjectKind: subject.KindOrganisation, SubjectID: id,
 		SubjectName: "某公司" + id[len(id)-3:], Cause: credit.CauseRevocation, SourceCaseID: fmt.Sprintf("case-%d", n),
 		SourceEventID: fmt.Sprintf("ev-%d", n), DecisionNumber: fmt.Sprintf("东丽撤字〔2026〕%d号", n), ApprovingUnit: "spj", At: at})
-}
-
-func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
-	t.Helper()
-	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	sync(t, env)
-	var keys []string
-	for {
-		select {
-		case c := <-sub:
-			if c.Projection == proj {
-				keys = append(keys, c.Keys...)
-			}
-		default:
-			slices.Sort(keys)
-			return slices.Compact(keys)
-		}
-	}
-}
-
-func all[T any](t *testing.T, n int, list func(first int, after string) (projections.Page[T], error)) []T {
-	t.Helper()
-	var out []T
-	after := ""
-	for pages := 0; ; pages++ {
-		p, err := list(n, after)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		out = append(out, p.Items...)
-		if p.HasNext != (len(out) < p.TotalCount) {
-			t.Fatalf("page %d: hasNext = %v with %d of %d items read", pages, p.HasNext, len(out), p.TotalCount)
-		}
-		if !p.HasNext {
-			if len(out) != p.TotalCount {
-				t.Fatalf("read %d items, totalCount %d", len(out), p.TotalCount)
-			}
-			return out
-		}
-		after = p.EndCursor
-	}
-}
-
-// appended remembers the position of each env's last append, so that sync
-// can wait until the log shows it: on PostgreSQL an event becomes readable
-// only once every older transaction in the cluster has ended.
-var appended = map[*rmtest.Env]eventstore.Position{}
-
-// sync runs the projections until their checkpoints reach the last append.
-func sync(t *testing.T, env *rmtest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		env.Sync(t)
-		stats, err := env.Runner.Stats(env.Ctx)
-		if err != nil {
-			t.Fatalf("stats: %v", err)
-		}
-		done := true
-		for _, s := range stats {
-			done = done && s.Checkpoint.Compare(appended[env]) >= 0
-		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func TestReadModels(t *testing.T) {
@@ -136,12 +61,12 @@ func TestReadModels(t *testing.T) {
 			}
 			record(t, env, b, 10, t0.Add(90*time.Minute))
 			record(t, env, b, 10, t0.Add(90*time.Minute)) // the process manager retries: no second entry
-			keys := syncKeys(t, env, "credit")
+			keys := env.SyncKeys(t, "credit")
 			if diff := cmp.Diff([]string{"credit:" + a, "credit:" + b}, keys); diff != "" {
 				t.Errorf("changes keys (-want +got):\n%s", diff)
 			}
 			handle(t, env, a, credit.RepairEntry{Actor: office, EntryID: a + "-2", Reason: "已整改", At: t0.Add(24 * time.Hour)})
-			sync(t, env)
+			env.Sync(t)
 
 			rec, err := rm.RecordOf(env.Ctx, env.DB, env.Catalog, " "+strings.ToLower(a)+" ")
 			if err != nil {
@@ -163,7 +88,7 @@ func TestReadModels(t *testing.T) {
 
 			ids := func(f rm.EntryFilter) []string {
 				var out []string
-				for _, e := range all(t, 2, func(first int, after string) (projections.Page[rm.Entry], error) {
+				for _, e := range rmtest.All(t, 2, func(first int, after string) (projections.Page[rm.Entry], error) {
 					return rm.Entries(env.Ctx, env.DB, env.Catalog, f, first, after)
 				}) {
 					out = append(out, e.EntryID)

@@ -12,7 +12,6 @@ import (
 	"shenguan/domain"
 	"shenguan/domain/cases"
 	dir "shenguan/domain/directory"
-	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -31,12 +30,9 @@ var (
 // handle runs a command through the real command loop.
 func handle[S, C any](t *testing.T, env *rmtest.Env, d command.Decider[S, C], stream string, cmd C, at time.Time) {
 	t.Helper()
-	res, err := command.Handle(env.Ctx, env.Store, registry, d, stream, cmd, command.Options{Now: at, Actor: office})
+	_, err := command.Handle(env.Ctx, env.Store, registry, d, stream, cmd, command.Options{Now: at, Actor: office})
 	if err != nil {
 		t.Fatalf("handle %T on %s: %v", cmd, stream, err)
-	}
-	if res.Position.Compare(appended[env]) > 0 {
-		appended[env] = res.Position
 	}
 }
 
@@ -50,84 +46,7 @@ func matter(t *testing.T, env *rmtest.Env, c dir.MatterCommand, at time.Time) {
 	handle(t, env, matterD, dir.MatterStreamID(dir.MatterCodeOf(c)), c, at)
 }
 
-// syncKeys runs the projections to the end and returns the Changes keys
-// they published.
-func syncKeys(t *testing.T, env *rmtest.Env) []string {
-	t.Helper()
-	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	sync(t, env)
-	var keys []string
-	for {
-		select {
-		case c := <-sub:
-			if c.Projection == "directory" {
-				keys = append(keys, c.Keys...)
-			}
-		default:
-			slices.Sort(keys)
-			return slices.Compact(keys)
-		}
-	}
-}
-
-// all pages through a list with page size n and checks every page's
-// totalCount and hasNext.
-func all[T any](t *testing.T, n int, list func(first int, after string) (projections.Page[T], error)) []T {
-	t.Helper()
-	var out []T
-	after := ""
-	for pages := 0; ; pages++ {
-		p, err := list(n, after)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		out = append(out, p.Items...)
-		if p.HasNext != (len(out) < p.TotalCount) {
-			t.Fatalf("page %d: hasNext = %v with %d of %d items read", pages, p.HasNext, len(out), p.TotalCount)
-		}
-		if !p.HasNext {
-			if len(out) != p.TotalCount {
-				t.Fatalf("read %d items, totalCount %d", len(out), p.TotalCount)
-			}
-			return out
-		}
-		if len(p.Items) != n {
-			t.Fatalf("page %d has %d items, want %d", pages, len(p.Items), n)
-		}
-		after = p.EndCursor
-	}
-}
-
 func ptr[T any](v T) *T { return &v }
-
-// appended remembers the position of each env's last append, so that sync
-// can wait until the log shows it: on PostgreSQL an event becomes readable
-// only once every older transaction in the cluster has ended.
-var appended = map[*rmtest.Env]eventstore.Position{}
-
-// sync runs the projections until their checkpoints reach the last append.
-func sync(t *testing.T, env *rmtest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		env.Sync(t)
-		stats, err := env.Runner.Stats(env.Ctx)
-		if err != nil {
-			t.Fatalf("stats: %v", err)
-		}
-		done := true
-		for _, s := range stats {
-			done = done && s.Checkpoint.Compare(appended[env]) >= 0
-		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
 
 func TestReadModels(t *testing.T) {
 	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{directory.Projection{}} },
@@ -140,7 +59,7 @@ func TestReadModels(t *testing.T) {
 				unit(t, env, dir.RegisterUnit{Actor: office, UnitID: fmt.Sprintf("u%d", i), Name: fmt.Sprintf("单位%d", i), Kinds: kinds,
 					Sections: []dir.Section{{ID: "s1", Name: "一科", Side: dir.SideSupervision}}}, t0)
 			}
-			keys := syncKeys(t, env)
+			keys := env.SyncKeys(t, "directory")
 			if !slices.Contains(keys, "unit:u3") {
 				t.Errorf("changes keys %v lack unit:u3", keys)
 			}
@@ -151,13 +70,13 @@ func TestReadModels(t *testing.T) {
 				}
 				return out
 			}
-			sup := all(t, 2, func(first int, after string) (projections.Page[directory.Unit], error) {
+			sup := rmtest.All(t, 2, func(first int, after string) (projections.Page[directory.Unit], error) {
 				return directory.Units(env.Ctx, env.DB, env.Catalog, directory.UnitFilter{Kind: dir.KindSupervision}, first, after)
 			})
 			if diff := cmp.Diff([]string{"u1", "u2", "u4", "u5"}, ids(sup)); diff != "" {
 				t.Errorf("supervision units (-want +got):\n%s", diff)
 			}
-			every := all(t, 3, func(first int, after string) (projections.Page[directory.Unit], error) {
+			every := rmtest.All(t, 3, func(first int, after string) (projections.Page[directory.Unit], error) {
 				return directory.Units(env.Ctx, env.DB, env.Catalog, directory.UnitFilter{}, first, after)
 			})
 			if len(every) != 7 {
@@ -166,7 +85,7 @@ func TestReadModels(t *testing.T) {
 
 			unit(t, env, dir.AmendUnit{Actor: office, UnitID: "u1", Name: "市场监管局", Kinds: []dir.Kind{dir.KindApproval}}, t0.Add(time.Hour))
 			unit(t, env, dir.AddSection{Actor: office, UnitID: "u1", Section: dir.Section{ID: "s2", Name: "二科", Side: dir.SideApproval}}, t0.Add(2*time.Hour))
-			sync(t, env)
+			env.Sync(t)
 			got, err := directory.UnitByID(env.Ctx, env.DB, env.Catalog, "u1")
 			if err != nil {
 				t.Fatal(err)
@@ -201,14 +120,14 @@ func TestReadModels(t *testing.T) {
 			matter(t, env, dir.AmendMatter{Actor: office, Reason: "调整监管部门", Matter: dir.Matter{Code: "M01", Name: "事项1（新）",
 				ApprovingUnit: "spj", SupervisingUnits: []string{"yjgl"}, MajorRisk: dir.RiskNone}}, t0.Add(time.Hour))
 			matter(t, env, dir.RetireMatter{Actor: office, Code: "M04", Reason: "取消"}, t0.Add(2*time.Hour))
-			keys := syncKeys(t, env)
+			keys := env.SyncKeys(t, "directory")
 			for _, k := range []string{"matter:M00", "matter:M01", "matter:M04"} {
 				if !slices.Contains(keys, k) {
 					t.Errorf("changes keys %v lack %s", keys, k)
 				}
 			}
 			codes := func(f directory.MatterFilter) []string {
-				ms := all(t, 2, func(first int, after string) (projections.Page[directory.Matter], error) {
+				ms := rmtest.All(t, 2, func(first int, after string) (projections.Page[directory.Matter], error) {
 					return directory.Matters(env.Ctx, env.DB, env.Catalog, f, first, after)
 				})
 				var out []string
@@ -265,14 +184,14 @@ func TestReadModels(t *testing.T) {
 			unit(t, env, dir.RelieveCoordinator{Actor: office, UnitID: "a", PersonID: "a-p1", Level: 1, Reason: "调岗"}, t0.Add(time.Hour))
 			unit(t, env, dir.AppointCoordinator{Actor: office, UnitID: "a", PersonID: "a-p4", Name: "赵六", Level: 1}, t0.Add(2*time.Hour))
 			unit(t, env, dir.AppointCoordinator{Actor: office, UnitID: "a", PersonID: "a-p1", Name: "张三", Level: 1}, t0.Add(3*time.Hour))
-			keys := syncKeys(t, env)
+			keys := env.SyncKeys(t, "directory")
 			for _, k := range []string{"coordinators:a", "coordinators:b"} {
 				if !slices.Contains(keys, k) {
 					t.Errorf("changes keys %v lack %s", keys, k)
 				}
 			}
 			list := func(f directory.CoordinatorFilter) []string {
-				cs := all(t, 2, func(first int, after string) (projections.Page[directory.Coordinator], error) {
+				cs := rmtest.All(t, 2, func(first int, after string) (projections.Page[directory.Coordinator], error) {
 					return directory.Coordinators(env.Ctx, env.DB, env.Catalog, f, first, after)
 				})
 				var out []string

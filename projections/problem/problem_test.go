@@ -3,7 +3,6 @@ package problem_test
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 
 	"shenguan/domain"
 	"shenguan/domain/problem"
-	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -32,82 +30,9 @@ func coordinator(unit string, level int) domain.Actor {
 
 func handle(t *testing.T, env *rmtest.Env, id string, c problem.Command) {
 	t.Helper()
-	res, err := command.Handle(env.Ctx, env.Store, registry, decider, problem.StreamID(id), c, command.Options{Now: t0})
+	_, err := command.Handle(env.Ctx, env.Store, registry, decider, problem.StreamID(id), c, command.Options{Now: t0})
 	if err != nil {
 		t.Fatalf("handle %T on problem %s: %v", c, id, err)
-	}
-	if res.Position.Compare(appended[env]) > 0 {
-		appended[env] = res.Position
-	}
-}
-
-func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
-	t.Helper()
-	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	sync(t, env)
-	var keys []string
-	for {
-		select {
-		case c := <-sub:
-			if c.Projection == proj {
-				keys = append(keys, c.Keys...)
-			}
-		default:
-			slices.Sort(keys)
-			return slices.Compact(keys)
-		}
-	}
-}
-
-func all[T any](t *testing.T, n int, list func(first int, after string) (projections.Page[T], error)) []T {
-	t.Helper()
-	var out []T
-	after := ""
-	for pages := 0; ; pages++ {
-		p, err := list(n, after)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		out = append(out, p.Items...)
-		if p.HasNext != (len(out) < p.TotalCount) {
-			t.Fatalf("page %d: hasNext = %v with %d of %d items read", pages, p.HasNext, len(out), p.TotalCount)
-		}
-		if !p.HasNext {
-			if len(out) != p.TotalCount {
-				t.Fatalf("read %d items, totalCount %d", len(out), p.TotalCount)
-			}
-			return out
-		}
-		after = p.EndCursor
-	}
-}
-
-// appended remembers the position of each env's last append, so that sync
-// can wait until the log shows it: on PostgreSQL an event becomes readable
-// only once every older transaction in the cluster has ended.
-var appended = map[*rmtest.Env]eventstore.Position{}
-
-// sync runs the projections until their checkpoints reach the last append.
-func sync(t *testing.T, env *rmtest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		env.Sync(t)
-		stats, err := env.Runner.Stats(env.Ctx)
-		if err != nil {
-			t.Fatalf("stats: %v", err)
-		}
-		done := true
-		for _, s := range stats {
-			done = done && s.Checkpoint.Compare(appended[env]) >= 0
-		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -121,7 +46,7 @@ func TestReadModels(t *testing.T) {
 					Title: fmt.Sprintf("问题%d", i), Description: "推送未查收", RelatedCaseIDs: []string{fmt.Sprintf("c%d", i)},
 					At: t0.Add(time.Duration(i) * time.Hour)})
 			}
-			sync(t, env)
+			env.Sync(t)
 			// p2 climbs 2 → 1 → 3 with notes, then is resolved at level 3.
 			handle(t, env, "p2", problem.AddProgress{Actor: coordinator("a", 2), Note: "已电话督促", At: t0.Add(10 * time.Hour)})
 			handle(t, env, "p2", problem.Escalate{Actor: coordinator("a", 2), To: problem.Level1, Reason: "无法协调", At: t0.Add(11 * time.Hour)})
@@ -129,7 +54,7 @@ func TestReadModels(t *testing.T) {
 			handle(t, env, "p2", problem.Escalate{Actor: coordinator("a", 1), To: problem.Level3, Reason: "提请会商", At: t0.Add(13 * time.Hour)})
 			handle(t, env, "p2", problem.Resolve{Actor: coordinator("a", 3), Resolution: "会商解决", At: t0.Add(14 * time.Hour)})
 			handle(t, env, "p3", problem.Escalate{Actor: coordinator("b", 2), To: problem.Level1, Reason: "跨部门", At: t0.Add(15 * time.Hour)})
-			keys := syncKeys(t, env, "problem")
+			keys := env.SyncKeys(t, "problem")
 			if diff := cmp.Diff([]string{"problem:p2", "problem:p3", "problems:a", "problems:b"}, keys); diff != "" {
 				t.Errorf("changes keys of the later batch (-want +got):\n%s", diff)
 			}
@@ -164,7 +89,7 @@ func TestReadModels(t *testing.T) {
 
 			ids := func(f rm.Filter) []string {
 				var out []string
-				for _, p := range all(t, 2, func(first int, after string) (projections.Page[rm.Problem], error) {
+				for _, p := range rmtest.All(t, 2, func(first int, after string) (projections.Page[rm.Problem], error) {
 					return rm.Problems(env.Ctx, env.DB, env.Catalog, f, first, after)
 				}) {
 					out = append(out, p.ID)

@@ -302,3 +302,53 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + fmt.Sprintf("\n… (%d more bytes)", len(s)-n)
 }
+
+// SyncKeys runs the projections like Sync and returns the Changes keys the
+// projection named proj published meanwhile, sorted and without repeats.
+func (e *Env) SyncKeys(t testing.TB, proj string) []string {
+	t.Helper()
+	sub := e.Runner.Broker().Subscribe(e.Ctx, nil)
+	e.Sync(t)
+	var keys []string
+	for {
+		select {
+		case c := <-sub:
+			if c.Projection == proj {
+				keys = append(keys, c.Keys...)
+			}
+		default:
+			slices.Sort(keys)
+			return slices.Compact(keys)
+		}
+	}
+}
+
+// All pages through a list with page size n and returns every item,
+// checking on every page that hasNext agrees with totalCount, that a page
+// followed by another is full, and at the end that the items read add up
+// to totalCount.
+func All[T any](t testing.TB, n int, list func(first int, after string) (projections.Page[T], error)) []T {
+	t.Helper()
+	var out []T
+	after := ""
+	for pages := 0; ; pages++ {
+		p, err := list(n, after)
+		if err != nil {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		out = append(out, p.Items...)
+		if p.HasNext != (len(out) < p.TotalCount) {
+			t.Fatalf("page %d: hasNext = %v with %d of %d items read", pages, p.HasNext, len(out), p.TotalCount)
+		}
+		if !p.HasNext {
+			if len(out) != p.TotalCount {
+				t.Fatalf("read %d items, totalCount %d", len(out), p.TotalCount)
+			}
+			return out
+		}
+		if len(p.Items) != n {
+			t.Fatalf("page %d has %d items, want %d", pages, len(p.Items), n)
+		}
+		after = p.EndCursor
+	}
+}

@@ -3,7 +3,6 @@ package summary_test
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 
 	"shenguan/domain"
 	"shenguan/domain/summary"
-	"shenguan/eventstore"
 	"shenguan/eventstore/command"
 	"shenguan/eventstore/events"
 	"shenguan/projections"
@@ -32,82 +30,9 @@ func approver(unit string) domain.Actor {
 func submit(t *testing.T, env *rmtest.Env, unit string, year int, half summary.Half, content string, at time.Time) {
 	t.Helper()
 	c := summary.SubmitSummary{Actor: approver(unit), Unit: unit, Year: year, Half: half, Content: content, SubmittedAt: at}
-	res, err := command.Handle(env.Ctx, env.Store, registry, decider, summary.StreamID(summary.ID(unit, year, half)), summary.Command(c), command.Options{Now: at})
+	_, err := command.Handle(env.Ctx, env.Store, registry, decider, summary.StreamID(summary.ID(unit, year, half)), summary.Command(c), command.Options{Now: at})
 	if err != nil {
 		t.Fatalf("submit %s %d %s: %v", unit, year, half, err)
-	}
-	if res.Position.Compare(appended[env]) > 0 {
-		appended[env] = res.Position
-	}
-}
-
-func syncKeys(t *testing.T, env *rmtest.Env, proj string) []string {
-	t.Helper()
-	sub := env.Runner.Broker().Subscribe(env.Ctx, nil)
-	sync(t, env)
-	var keys []string
-	for {
-		select {
-		case c := <-sub:
-			if c.Projection == proj {
-				keys = append(keys, c.Keys...)
-			}
-		default:
-			slices.Sort(keys)
-			return slices.Compact(keys)
-		}
-	}
-}
-
-func all[T any](t *testing.T, n int, list func(first int, after string) (projections.Page[T], error)) []T {
-	t.Helper()
-	var out []T
-	after := ""
-	for pages := 0; ; pages++ {
-		p, err := list(n, after)
-		if err != nil {
-			t.Fatalf("page %d: %v", pages, err)
-		}
-		out = append(out, p.Items...)
-		if p.HasNext != (len(out) < p.TotalCount) {
-			t.Fatalf("page %d: hasNext = %v with %d of %d items read", pages, p.HasNext, len(out), p.TotalCount)
-		}
-		if !p.HasNext {
-			if len(out) != p.TotalCount {
-				t.Fatalf("read %d items, totalCount %d", len(out), p.TotalCount)
-			}
-			return out
-		}
-		after = p.EndCursor
-	}
-}
-
-// appended remembers the position of each env's last append, so that sync
-// can wait until the log shows it: on PostgreSQL an event becomes readable
-// only once every older transaction in the cluster has ended.
-var appended = map[*rmtest.Env]eventstore.Position{}
-
-// sync runs the projections until their checkpoints reach the last append.
-func sync(t *testing.T, env *rmtest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		env.Sync(t)
-		stats, err := env.Runner.Stats(env.Ctx)
-		if err != nil {
-			t.Fatalf("stats: %v", err)
-		}
-		done := true
-		for _, s := range stats {
-			done = done && s.Checkpoint.Compare(appended[env]) >= 0
-		}
-		if done {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("projections did not reach position %v: %+v", appended[env], stats)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -119,10 +44,10 @@ func TestReadModels(t *testing.T) {
 				submit(t, env, u, 2025, summary.H2, u+"下半年小结", t0.Add(-180*24*time.Hour))
 				submit(t, env, u, 2026, summary.H1, u+"上半年小结", t0)
 			}
-			sync(t, env)
+			env.Sync(t)
 			submit(t, env, "jd1", 2026, summary.H1, "jd1上半年小结（修订）", t0.Add(24*time.Hour))
 			submit(t, env, "jd1", 2026, summary.H1, "jd1上半年小结（再修订）", t0.Add(48*time.Hour))
-			keys := syncKeys(t, env, "summary")
+			keys := env.SyncKeys(t, "summary")
 			if diff := cmp.Diff([]string{"summaries:jd1"}, keys); diff != "" {
 				t.Errorf("changes keys of the amendments (-want +got):\n%s", diff)
 			}
@@ -142,7 +67,7 @@ func TestReadModels(t *testing.T) {
 			}
 			list := func(f rm.Filter) []string {
 				var out []string
-				for _, s := range all(t, 2, func(first int, after string) (projections.Page[rm.Summary], error) {
+				for _, s := range rmtest.All(t, 2, func(first int, after string) (projections.Page[rm.Summary], error) {
 					return rm.Summaries(env.Ctx, env.DB, env.Catalog, f, first, after)
 				}) {
 					out = append(out, fmt.Sprintf("%d%s/%s", s.Year, s.Half, s.Unit))
