@@ -158,17 +158,37 @@ func (s *Server) DropSubscriptions() {
 	f.drop = make(chan struct{})
 }
 
-// Alter calls fn with a stream's stored events, which it may change in
-// place (tamper hooks). The stream must exist.
+// Alter calls fn with copies of a stream's stored events, which it may
+// change (tamper hooks); the copies then replace the stored events in the
+// stream and in the log. Stored events are never changed in place, so a
+// read being answered meanwhile sees the events as they were. The stream
+// must exist.
 func (s *Server) Alter(t testing.TB, stream string, fn func([]*Event)) {
 	t.Helper()
 	f := s.s
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.streams[stream]) == 0 {
+	old := f.streams[stream]
+	if len(old) == 0 {
 		t.Fatalf("kurrenttest: no stream %s to alter", stream)
 	}
-	fn(f.streams[stream])
+	evs := make([]*Event, len(old))
+	with := make(map[*Event]*Event, len(old))
+	for i, e := range old {
+		c := *e
+		evs[i] = &c
+		with[e] = &c
+	}
+	fn(evs)
+	f.streams[stream] = evs
+	log := make([]*Event, len(f.log))
+	for i, e := range f.log {
+		if c, ok := with[e]; ok {
+			e = c
+		}
+		log[i] = e
+	}
+	f.log = log
 }
 
 // Remove deletes the event at a 1-based version from the stream and the
