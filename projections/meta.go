@@ -98,6 +98,9 @@ var errExists = errors.New("projections: already set up")
 // createGeneration allocates the next generation of p, creates its tables
 // and its checkpoint row at position zero. When p has no generations row,
 // one is inserted with active = 0 (nothing to query yet) unless activate.
+// The secondary indexes (Indexer) are created with the tables when
+// activate; otherwise the caller (Rebuild) creates them with
+// createIndexes once the tables are filled.
 func createGeneration(ctx context.Context, db rmstore.DB, p Projection, activate bool) (genState, error) {
 	tx, err := db.Begin(ctx)
 	if err != nil {
@@ -133,7 +136,11 @@ func createGeneration(ctx context.Context, db rmstore.DB, p Projection, activate
 	}
 	t := TablesFor(p, next)
 	names, _ := json.Marshal(t.Names())
-	for _, s := range p.Schema(db.Dialect(), t) {
+	ddl := p.Schema(db.Dialect(), t)
+	if activate {
+		ddl = append(ddl, indexes(p, db.Dialect(), t)...)
+	}
+	for _, s := range ddl {
 		if _, err := tx.Exec(ctx, s); err != nil {
 			return genState{}, fmt.Errorf("projections: %s schema (generation %d): %w", p.Name(), next, err)
 		}
@@ -146,6 +153,26 @@ func createGeneration(ctx context.Context, db rmstore.DB, p Projection, activate
 		return genState{}, err
 	}
 	return genState{gen: next, version: p.Version(), tables: t}, nil
+}
+
+// createIndexes creates the secondary indexes of p's generation g (see
+// Indexer) in one transaction.
+func createIndexes(ctx context.Context, db rmstore.DB, p Projection, g genState) error {
+	ddl := indexes(p, db.Dialect(), g.tables)
+	if len(ddl) == 0 {
+		return nil
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	for _, s := range ddl {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			return fmt.Errorf("projections: %s indexes (generation %d): %w", p.Name(), g.gen, err)
+		}
+	}
+	return tx.Commit(ctx)
 }
 
 // loadActive reads p's active generation and its checkpoint; ok is false

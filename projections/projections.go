@@ -78,13 +78,33 @@ type Projection interface {
 	Version() int
 	// Tables lists the logical table names (same rules as Name).
 	Tables() []string
-	// Schema returns the DDL statements creating the tables (and indexes)
-	// under the physical names in t.
+	// Schema returns the DDL statements creating the tables under the
+	// physical names in t. Secondary indexes belong in Indexes (see
+	// Indexer), so that a rebuild can build them once, after its pass.
 	Schema(d rmstore.Dialect, t *rmstore.Tables) []string
 	// Apply writes the effect of events (in position order, at least one)
 	// inside tx, using the physical names in t, and returns the keys of
 	// what changed. It must not commit or roll back tx.
 	Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, events []eventstore.Event) (Changes, error)
+}
+
+// Indexer is implemented by a projection whose tables have secondary
+// indexes. Indexes returns the CREATE INDEX statements, under the physical
+// names in t. They run right after Schema when a runner sets up a
+// projection; Rebuild runs them only after its pass over the log (before
+// the switch-over), since building an index over the filled tables costs
+// far less than keeping it up to date row by row. Queries must therefore
+// not rely on an index for Apply to be fast: Apply reads by primary key.
+type Indexer interface {
+	Indexes(d rmstore.Dialect, t *rmstore.Tables) []string
+}
+
+// indexes returns p's index statements (none unless it is an Indexer).
+func indexes(p Projection, d rmstore.Dialect, t *rmstore.Tables) []string {
+	if ix, ok := p.(Indexer); ok {
+		return ix.Indexes(d, t)
+	}
+	return nil
 }
 
 // Changes names what a batch changed, as keys such as "case:<id>",

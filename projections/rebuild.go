@@ -48,7 +48,9 @@ type Progress struct {
 // of every other generation are dropped.
 //
 // One pass over the log feeds all projs; each transaction applies a run of
-// pages to all of them and advances their checkpoints. Do not run two
+// pages (about CommitEvery events) to each of them in one Apply call and
+// advances their checkpoints. The secondary indexes of the new tables
+// (Indexer) are built after the pass, before the switch-over. Do not run two
 // rebuilds of the same projection at once. On error the new generation's
 // tables are dropped and the active generation is left as it was.
 func Rebuild(ctx context.Context, store eventstore.Store, db rmstore.DB, projs []Projection, opts RebuildOptions) error {
@@ -80,6 +82,13 @@ func Rebuild(ctx context.Context, store eventstore.Store, db rmstore.DB, projs [
 	if err := rebuildPass(ctx, store, db, projs, gens, head, names, opts); err != nil {
 		cleanupRebuild(db, projs, gens)
 		return err
+	}
+	// The secondary indexes, built once over the filled tables.
+	for i, p := range projs {
+		if err := createIndexes(ctx, db, p, gens[i]); err != nil {
+			cleanupRebuild(db, projs, gens)
+			return err
+		}
 	}
 	// Switch over, all projections in one transaction.
 	tx, err := db.Begin(ctx)
@@ -197,40 +206,42 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 		}
 		opts.Progress(p)
 	}
-	for {
-		pg, ok := <-pages
-		if !ok {
-			break
+	for more := true; more; {
+		// A chunk: the pages of one transaction, applied to each
+		// projection in one call (one load of the rows it touches, each
+		// row written once per chunk).
+		chunk := make([]eventstore.Event, 0, opts.CommitEvery+opts.ReadBatch)
+		for len(chunk) < opts.CommitEvery {
+			pg, ok := <-pages
+			if !ok {
+				more = false
+				break
+			}
+			if pg.err != nil {
+				return fmt.Errorf("projections: rebuild: read log: %w", pg.err)
+			}
+			chunk = append(chunk, pg.events...)
 		}
-		if pg.err != nil {
-			return fmt.Errorf("projections: rebuild: read log: %w", pg.err)
+		if len(chunk) == 0 {
+			break
 		}
 		tx, err := db.Begin(ctx)
 		if err != nil {
 			return err
 		}
-		n := 0
-		for {
-			for i, p := range projs {
-				if _, err := applyBatch(ctx, tx, db.Dialect(), p, gens[i], false, pg.events); err != nil {
-					tx.Rollback(ctx)
-					return err
-				}
-			}
-			n += len(pg.events)
-			last = pg.events[len(pg.events)-1].Position
-			for i := range gens {
-				gens[i].pos = last
-			}
-			if n >= opts.CommitEvery {
-				break
-			}
-			if pg, ok = <-pages; !ok {
-				break
-			}
-			if pg.err != nil {
+		if db.Dialect() == rmstore.SQLite {
+			// A page cache that holds the B-trees being filled (the
+			// default 2 MB makes every chunk read pages back from the
+			// file); a setting of the connection, harmless after.
+			if _, err := tx.Exec(ctx, `PRAGMA cache_size = -65536`); err != nil {
 				tx.Rollback(ctx)
-				return fmt.Errorf("projections: rebuild: read log: %w", pg.err)
+				return err
+			}
+		}
+		for i, p := range projs {
+			if _, err := applyBatch(ctx, tx, db.Dialect(), p, gens[i], false, chunk); err != nil {
+				tx.Rollback(ctx)
+				return err
 			}
 		}
 		if err := tx.Commit(ctx); err != nil {
@@ -239,11 +250,12 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 			}
 			return err
 		}
-		done += int64(n)
-		report(false)
-		if !ok {
-			break
+		last = chunk[len(chunk)-1].Position
+		for i := range gens {
+			gens[i].pos = last
 		}
+		done += int64(len(chunk))
+		report(false)
 	}
 	report(true)
 	return nil

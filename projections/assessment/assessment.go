@@ -55,18 +55,24 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			filter TEXT NOT NULL, size BIGINT NOT NULL, committed_by TEXT NOT NULL, committed_at BIGINT NOT NULL,
 			revealed BIGINT NOT NULL, seed TEXT NOT NULL, population TEXT NOT NULL, sample TEXT NOT NULL,
 			revealed_by TEXT NOT NULL, revealed_at BIGINT NOT NULL, PRIMARY KEY (year, sampling_id))`),
-		t.Expand(`CREATE INDEX {{samplings}}_order ON {{samplings}} (year, committed_at, sampling_id)`),
 		t.Expand(`CREATE TABLE {{findings}} (year BIGINT NOT NULL, finding_id TEXT NOT NULL, source TEXT NOT NULL,
 			unit TEXT NOT NULL, severity TEXT NOT NULL, problems BIGINT NOT NULL, points DOUBLE PRECISION NOT NULL,
 			part TEXT NOT NULL, description TEXT NOT NULL, case_id TEXT NOT NULL, sampling_id TEXT NOT NULL,
 			by_actor TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (year, finding_id))`),
-		t.Expand(`CREATE INDEX {{findings}}_unit ON {{findings}} (unit, year, at, finding_id)`),
 		t.Expand(`CREATE TABLE {{letters}} (year BIGINT NOT NULL, finding_id TEXT NOT NULL, letter_number TEXT NOT NULL,
 			to_unit TEXT NOT NULL, by_actor TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (year, finding_id))`),
 		t.Expand(`CREATE TABLE {{inspections}} (year BIGINT NOT NULL, seq BIGINT NOT NULL, half TEXT NOT NULL,
 			units TEXT NOT NULL, notes TEXT NOT NULL, by_actor TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (year, seq))`),
 		t.Expand(`CREATE TABLE {{finalised}} (year BIGINT PRIMARY KEY, rubric TEXT NOT NULL, scores TEXT NOT NULL,
 			by_actor TEXT NOT NULL, at BIGINT NOT NULL)`),
+	}
+}
+
+// Indexes implements projections.Indexer.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{samplings}}_order ON {{samplings}} (year, committed_at, sampling_id)`),
+		t.Expand(`CREATE INDEX {{findings}}_unit ON {{findings}} (unit, year, at, finding_id)`),
 	}
 }
 

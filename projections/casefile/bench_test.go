@@ -24,12 +24,22 @@ import (
 	"shenguan/eventstore/postgres/pgtest"
 	"shenguan/eventstore/sqlite"
 	"shenguan/projections"
+	passessment "shenguan/projections/assessment"
+	"shenguan/projections/casefile"
+	"shenguan/projections/consultation"
+	"shenguan/projections/credit"
+	pdirectory "shenguan/projections/directory"
+	"shenguan/projections/obligation"
+	pproblem "shenguan/projections/problem"
 	"shenguan/projections/rmstore"
 	"shenguan/projections/rmtest"
+	"shenguan/projections/scorecard"
+	"shenguan/projections/summary"
 )
 
-// BenchmarkRebuildAll rebuilds the case, obligation and scorecard read
-// models over a generated district and, in the same run, a baseline of
+// BenchmarkRebuildAll rebuilds every read model the service runs (the list
+// of readModels in cmd/shenguan, see allReadModels) over a generated
+// district and, in the same run, a baseline of
 // plain upserts (one per event) with the checkpoint row, read and batched
 // the same way (pages of 1 000 events, a commit every 10 000). Events live
 // in a SQLite event store; the read models in SQLite and in PostgreSQL.
@@ -81,7 +91,7 @@ func BenchmarkRebuildAll(b *testing.B) {
 				b.StopTimer()
 				db := be.open(b)
 				defer db.Close()
-				r, err := projections.New(store, db, projections.Options{}, scorecardProjections()...)
+				r, err := projections.New(store, db, projections.Options{}, allReadModels()...)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -89,7 +99,7 @@ func BenchmarkRebuildAll(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.StartTimer()
-				if err := projections.Rebuild(ctx, store, db, scorecardProjections(), projections.RebuildOptions{}); err != nil {
+				if err := projections.Rebuild(ctx, store, db, allReadModels(), projections.RebuildOptions{}); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -114,6 +124,23 @@ func BenchmarkRebuildAll(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// allReadModels returns every read model the service runs, as
+// cmd/shenguan's readModels does (a main package cannot be imported; keep
+// the two lists equal).
+func allReadModels() []projections.Projection {
+	return []projections.Projection{
+		pdirectory.Projection{},
+		casefile.Projection{},
+		obligation.Projection{},
+		scorecard.Projection{},
+		credit.Projection{},
+		pproblem.Projection{},
+		consultation.Projection{},
+		summary.Projection{},
+		passessment.Projection{},
 	}
 }
 

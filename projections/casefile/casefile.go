@@ -30,7 +30,10 @@ const Name = "casefile"
 // Projection is the case read model. The zero value is ready to use.
 type Projection struct{}
 
-var _ projections.Projection = Projection{}
+var (
+	_ projections.Projection = Projection{}
+	_ projections.Indexer    = Projection{}
+)
 
 // Name implements projections.Projection.
 func (Projection) Name() string { return Name }
@@ -43,10 +46,8 @@ func (Projection) Tables() []string { return []string{"cases", "units"} }
 
 // Schema implements projections.Projection.
 //
-// Indexes that serve one value of a flag (the inbox, the routing-failed
-// queue) are partial, so that the many rows without the flag cost nothing
-// to write; on SQLite the units table is clustered on its key (WITHOUT
-// ROWID), one B-tree less per row.
+// On SQLite the units table is clustered on its key (WITHOUT ROWID), one
+// B-tree less per row.
 func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 	return []string{
 		t.Expand(`CREATE TABLE {{cases}} (
@@ -72,11 +73,6 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			pos_minor BIGINT NOT NULL,
 			updated_at BIGINT NOT NULL,
 			state TEXT NOT NULL)`),
-		t.Expand(`CREATE INDEX {{cases}}_pushed ON {{cases}} (pushed_at, id)`),
-		t.Expand(`CREATE INDEX {{cases}}_approving ON {{cases}} (approving_unit, pushed_at, id)`),
-		t.Expand(`CREATE INDEX {{cases}}_matter_subject ON {{cases}} (matter_code, subject_id)`),
-		t.Expand(`CREATE INDEX {{cases}}_subject ON {{cases}} (subject_id)`),
-		t.Expand(`CREATE INDEX {{cases}}_reroute ON {{cases}} (reroute_since, id) WHERE reroute_pending = 1`),
 		t.Expand(`CREATE TABLE {{units}} (
 			case_id TEXT NOT NULL,
 			unit TEXT NOT NULL,
@@ -90,6 +86,21 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			returned_at BIGINT NOT NULL,
 			inbox BIGINT NOT NULL,
 			PRIMARY KEY (case_id, unit))`) + withoutRowID(d),
+	}
+}
+
+// Indexes implements projections.Indexer.
+//
+// Indexes that serve one value of a flag (the inbox, the routing-failed
+// queue) are partial, so that the many rows without the flag cost nothing
+// to write.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{cases}}_pushed ON {{cases}} (pushed_at, id)`),
+		t.Expand(`CREATE INDEX {{cases}}_approving ON {{cases}} (approving_unit, pushed_at, id)`),
+		t.Expand(`CREATE INDEX {{cases}}_matter_subject ON {{cases}} (matter_code, subject_id)`),
+		t.Expand(`CREATE INDEX {{cases}}_subject ON {{cases}} (subject_id)`),
+		t.Expand(`CREATE INDEX {{cases}}_reroute ON {{cases}} (reroute_since, id) WHERE reroute_pending = 1`),
 		t.Expand(`CREATE INDEX {{units}}_unit ON {{units}} (unit, case_id)`),
 		t.Expand(`CREATE INDEX {{units}}_inbox ON {{units}} (unit, addressed_at, case_id) WHERE inbox = 1`),
 	}

@@ -43,13 +43,19 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			held_at BIGINT NOT NULL, attendees TEXT NOT NULL, information_exchange TEXT NOT NULL,
 			problems_and_measures TEXT NOT NULL, other TEXT NOT NULL, recorded_by TEXT NOT NULL,
 			recorded_at BIGINT NOT NULL, resolutions BIGINT NOT NULL, implemented BIGINT NOT NULL)`),
-		t.Expand(`CREATE INDEX {{meetings}}_held ON {{meetings}} (held_at, id)`),
 		t.Expand(`CREATE TABLE {{involved}} (unit TEXT NOT NULL, consultation_id TEXT NOT NULL, PRIMARY KEY (unit, consultation_id))`),
 		t.Expand(`CREATE TABLE {{resolutions}} (
 			consultation_id TEXT NOT NULL, resolution_id TEXT NOT NULL, ord BIGINT NOT NULL, held_at BIGINT NOT NULL,
 			text TEXT NOT NULL, owner_unit TEXT NOT NULL, due_date TEXT NOT NULL, implemented BIGINT NOT NULL,
 			implemented_at BIGINT NOT NULL, note TEXT NOT NULL, reported_by TEXT NOT NULL,
 			PRIMARY KEY (consultation_id, resolution_id))`),
+	}
+}
+
+// Indexes implements projections.Indexer.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{meetings}}_held ON {{meetings}} (held_at, id)`),
 		t.Expand(`CREATE INDEX {{resolutions}}_owner ON {{resolutions}} (owner_unit, held_at, consultation_id, ord)`),
 	}
 }

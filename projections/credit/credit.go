@@ -48,6 +48,12 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			decision_number TEXT NOT NULL, approving_unit TEXT NOT NULL, recorded_by TEXT NOT NULL,
 			recorded_at BIGINT NOT NULL, repaired BIGINT NOT NULL, repaired_at BIGINT NOT NULL,
 			repair_reason TEXT NOT NULL, repaired_by TEXT NOT NULL)`),
+	}
+}
+
+// Indexes implements projections.Indexer.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
 		t.Expand(`CREATE INDEX {{entries}}_subject ON {{entries}} (subject_id, recorded_at, entry_id)`),
 		t.Expand(`CREATE INDEX {{entries}}_order ON {{entries}} (recorded_at, entry_id)`),
 	}

@@ -57,13 +57,19 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			code TEXT PRIMARY KEY, name TEXT NOT NULL, approving_unit TEXT NOT NULL,
 			supervising_units TEXT NOT NULL, commitment_applies BIGINT NOT NULL, major_risk TEXT NOT NULL,
 			retired BIGINT NOT NULL, defined_at BIGINT NOT NULL, retired_at BIGINT NOT NULL)`),
-		t.Expand(`CREATE INDEX {{matters}}_approving ON {{matters}} (approving_unit, code)`),
 		t.Expand(`CREATE TABLE {{matter_supervisors}} (unit_id TEXT NOT NULL, code TEXT NOT NULL, PRIMARY KEY (unit_id, code))`),
 		t.Expand(`CREATE TABLE {{coordinators}} (
 			unit_id TEXT NOT NULL, seq BIGINT NOT NULL, person_id TEXT NOT NULL, name TEXT NOT NULL,
 			level BIGINT NOT NULL, matter_codes TEXT NOT NULL, section_ids TEXT NOT NULL,
 			appointed_at BIGINT NOT NULL, relieved_at BIGINT NOT NULL, relieve_reason TEXT NOT NULL,
 			PRIMARY KEY (unit_id, seq))`),
+	}
+}
+
+// Indexes implements projections.Indexer.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{matters}}_approving ON {{matters}} (approving_unit, code)`),
 		t.Expand(`CREATE INDEX {{coordinators}}_level ON {{coordinators}} (level, unit_id, seq)`),
 	}
 }

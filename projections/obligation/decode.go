@@ -7,24 +7,29 @@ import (
 	"shenguan/eventstore"
 )
 
-// decodeMemoSize bounds the memo of Decode (a few pages of events).
-const decodeMemoSize = 4096
+// decodeMemoSize bounds each of the two generations of the memo of Decode:
+// it holds at least the last decodeMemoSize events decoded, more than a
+// rebuild's chunk of about 10 000 events plus a page.
+const decodeMemoSize = 12288
 
 var decodeMemo = struct {
 	sync.Mutex
-	m map[string]domain.Event
-}{m: make(map[string]domain.Event, decodeMemoSize)}
+	cur, old map[string]domain.Event
+}{cur: make(map[string]domain.Event, decodeMemoSize)}
 
-// Decode decodes an event with Registry, remembering the last few thousand
-// by id: the read models of this folder (casefile, obligation, scorecard)
-// are applied to the same pages one after the other, so each event is
-// decoded once instead of once per read model. Event ids are unique and
-// events immutable, so the memo never changes a result; the decoded values
-// are shared and must be treated as read-only (the domain's Evolve
-// functions copy what they keep).
+// Decode decodes an event with Registry, remembering the last several
+// thousand by id: the read models of this folder (casefile, obligation,
+// scorecard) are applied to the same batches one after the other, so each
+// event is decoded once instead of once per read model. Event ids are
+// unique and events immutable, so the memo never changes a result; the
+// decoded values are shared and must be treated as read-only (the domain's
+// Evolve functions copy what they keep).
 func Decode(e eventstore.Event) (domain.Event, error) {
 	decodeMemo.Lock()
-	ev, ok := decodeMemo.m[e.ID]
+	ev, ok := decodeMemo.cur[e.ID]
+	if !ok {
+		ev, ok = decodeMemo.old[e.ID]
+	}
 	decodeMemo.Unlock()
 	if ok {
 		return ev, nil
@@ -34,10 +39,11 @@ func Decode(e eventstore.Event) (domain.Event, error) {
 		return nil, err
 	}
 	decodeMemo.Lock()
-	if len(decodeMemo.m) >= decodeMemoSize {
-		clear(decodeMemo.m)
+	if len(decodeMemo.cur) >= decodeMemoSize {
+		decodeMemo.old = decodeMemo.cur
+		decodeMemo.cur = make(map[string]domain.Event, decodeMemoSize)
 	}
-	decodeMemo.m[e.ID] = ev
+	decodeMemo.cur[e.ID] = ev
 	decodeMemo.Unlock()
 	return ev, nil
 }

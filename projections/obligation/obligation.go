@@ -78,7 +78,10 @@ const Name = "obligation"
 // Projection is the obligation read model. The zero value is ready to use.
 type Projection struct{}
 
-var _ projections.Projection = Projection{}
+var (
+	_ projections.Projection = Projection{}
+	_ projections.Indexer    = Projection{}
+)
 
 var registry = events.Registry()
 
@@ -99,17 +102,14 @@ func (Projection) Tables() []string {
 
 // Schema implements projections.Projection.
 //
-// The indexes on open_count and next_at are partial: they hold only the
-// aggregates with an open obligation and the obligations with a next
-// scheduler time, which the queries on them ask for. On SQLite the tables
-// with small rows are clustered on their key (WITHOUT ROWID).
+// On SQLite the tables with small rows are clustered on their key (WITHOUT
+// ROWID).
 func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 	return []string{
 		t.Expand(`CREATE TABLE {{aggregates}} (
 			key TEXT PRIMARY KEY,
 			open_count BIGINT NOT NULL,
 			state TEXT NOT NULL)`),
-		t.Expand(`CREATE INDEX {{aggregates}}_open ON {{aggregates}} (key) WHERE open_count > 0`),
 		t.Expand(`CREATE TABLE {{timepolicy}} (
 			id BIGINT PRIMARY KEY,
 			state TEXT NOT NULL)`),
@@ -133,11 +133,6 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			warned TEXT NOT NULL,
 			missed_at BIGINT NOT NULL,
 			next_at BIGINT NOT NULL)`) + withoutRowID(d),
-		t.Expand(`CREATE INDEX {{obligations}}_resp ON {{obligations}} (responsible_unit, due_at, id)`),
-		t.Expand(`CREATE INDEX {{obligations}}_cp ON {{obligations}} (counterpart_unit, due_at, id)`),
-		t.Expand(`CREATE INDEX {{obligations}}_due ON {{obligations}} (due_at, id)`),
-		t.Expand(`CREATE INDEX {{obligations}}_subject ON {{obligations}} (subject, id)`),
-		t.Expand(`CREATE INDEX {{obligations}}_next ON {{obligations}} (next_at, id) WHERE next_at > 0`),
 		t.Expand(`CREATE TABLE {{tallies}} (
 			unit TEXT NOT NULL,
 			year BIGINT NOT NULL,
@@ -147,6 +142,22 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			late BIGINT NOT NULL,
 			missing BIGINT NOT NULL,
 			PRIMARY KEY (unit, year, kind))`) + withoutRowID(d),
+	}
+}
+
+// Indexes implements projections.Indexer.
+//
+// The indexes on open_count and next_at are partial: they hold only the
+// aggregates with an open obligation and the obligations with a next
+// scheduler time, which the queries on them ask for.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{aggregates}}_open ON {{aggregates}} (key) WHERE open_count > 0`),
+		t.Expand(`CREATE INDEX {{obligations}}_resp ON {{obligations}} (responsible_unit, due_at, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_cp ON {{obligations}} (counterpart_unit, due_at, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_due ON {{obligations}} (due_at, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_subject ON {{obligations}} (subject, id)`),
+		t.Expand(`CREATE INDEX {{obligations}}_next ON {{obligations}} (next_at, id) WHERE next_at > 0`),
 		t.Expand(`CREATE INDEX {{tallies}}_year ON {{tallies}} (year, unit)`),
 	}
 }

@@ -52,14 +52,20 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			raised_at BIGINT NOT NULL, status TEXT NOT NULL, level BIGINT NOT NULL,
 			resolution TEXT NOT NULL, resolved_by TEXT NOT NULL, resolved_at BIGINT NOT NULL,
 			updated_at BIGINT NOT NULL)`),
-		t.Expand(`CREATE INDEX {{problems}}_unit ON {{problems}} (unit, raised_at, id)`),
-		t.Expand(`CREATE INDEX {{problems}}_order ON {{problems}} (raised_at, id)`),
 		t.Expand(`CREATE TABLE {{steps}} (
 			problem_id TEXT NOT NULL, seq BIGINT NOT NULL, from_level BIGINT NOT NULL, to_level BIGINT NOT NULL,
 			reason TEXT NOT NULL, by_actor TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (problem_id, seq))`),
 		t.Expand(`CREATE TABLE {{notes}} (
 			problem_id TEXT NOT NULL, seq BIGINT NOT NULL, note TEXT NOT NULL, level BIGINT NOT NULL,
 			by_actor TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (problem_id, seq))`),
+	}
+}
+
+// Indexes implements projections.Indexer.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{problems}}_unit ON {{problems}} (unit, raised_at, id)`),
+		t.Expand(`CREATE INDEX {{problems}}_order ON {{problems}} (raised_at, id)`),
 	}
 }
 

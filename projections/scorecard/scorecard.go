@@ -48,7 +48,10 @@ const Name = "scorecard"
 // Projection is the scorecard read model. The zero value is ready to use.
 type Projection struct{}
 
-var _ projections.Projection = Projection{}
+var (
+	_ projections.Projection = Projection{}
+	_ projections.Indexer    = Projection{}
+)
 
 // Name implements projections.Projection.
 func (Projection) Name() string { return Name }
@@ -81,7 +84,6 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			problems_escalated BIGINT NOT NULL,
 			problems_overdue BIGINT NOT NULL,
 			PRIMARY KEY (unit, year))`) + wr,
-		t.Expand(`CREATE INDEX {{counters}}_year ON {{counters}} (year, unit)`),
 		t.Expand(`CREATE TABLE {{cases}} (id TEXT PRIMARY KEY, approving_unit TEXT NOT NULL)`) + wr,
 		t.Expand(`CREATE TABLE {{returns}} (
 			case_id TEXT NOT NULL,
@@ -103,7 +105,6 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			source TEXT NOT NULL,
 			finding TEXT NOT NULL,
 			recorded_at BIGINT NOT NULL)`),
-		t.Expand(`CREATE INDEX {{findings}}_year ON {{findings}} (year, unit, id)`),
 		t.Expand(`CREATE TABLE {{rubrics}} (
 			year BIGINT PRIMARY KEY,
 			version BIGINT NOT NULL,
@@ -115,5 +116,13 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			card TEXT NOT NULL,
 			PRIMARY KEY (year, unit))`),
 		t.Expand(`CREATE TABLE {{units}} (unit TEXT PRIMARY KEY)`) + wr,
+	}
+}
+
+// Indexes implements projections.Indexer.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{counters}}_year ON {{counters}} (year, unit)`),
+		t.Expand(`CREATE INDEX {{findings}}_year ON {{findings}} (year, unit, id)`),
 	}
 }

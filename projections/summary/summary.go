@@ -41,10 +41,16 @@ func (Projection) Schema(_ rmstore.Dialect, t *rmstore.Tables) []string {
 			unit TEXT NOT NULL, year BIGINT NOT NULL, half TEXT NOT NULL, content TEXT NOT NULL,
 			submitted_by TEXT NOT NULL, submitted_at BIGINT NOT NULL, amendments BIGINT NOT NULL,
 			amended_at BIGINT NOT NULL, PRIMARY KEY (unit, year, half))`),
-		t.Expand(`CREATE INDEX {{summaries}}_period ON {{summaries}} (year, half, unit)`),
 		t.Expand(`CREATE TABLE {{amendments}} (
 			unit TEXT NOT NULL, year BIGINT NOT NULL, half TEXT NOT NULL, seq BIGINT NOT NULL,
 			content TEXT NOT NULL, by_actor TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (unit, year, half, seq))`),
+	}
+}
+
+// Indexes implements projections.Indexer.
+func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
+	return []string{
+		t.Expand(`CREATE INDEX {{summaries}}_period ON {{summaries}} (year, half, unit)`),
 	}
 }
 
