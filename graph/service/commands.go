@@ -100,14 +100,14 @@ func (s *Service) enrichPush(ctx context.Context, p cases.Push) (cases.Push, err
 	if r, err := subject.Validate(p.Subject.Kind, sid); err == nil {
 		sid = r.ID
 	}
-	open, err := casefile.OpenCasesFor(ctx, s.db, s.cat, code, sid)
+	open, err := casefile.OpenCaseIDsFor(ctx, s.db, s.cat, code, sid)
 	if err != nil {
 		return p, fmt.Errorf("service: open cases of %s/%s: %w", code, sid, err)
 	}
 	p.OpenDuplicates = nil
-	for _, oc := range open {
-		if oc.ID != p.CaseID {
-			p.OpenDuplicates = append(p.OpenDuplicates, oc.ID)
+	for _, id := range open {
+		if id != p.CaseID {
+			p.OpenDuplicates = append(p.OpenDuplicates, id)
 		}
 	}
 	return p, nil

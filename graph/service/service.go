@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"shenguan/domain"
@@ -75,6 +76,7 @@ type Service struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics serviceMetrics
+	policy  policyCache
 }
 
 // New returns a service and creates the security-log table when missing.
@@ -213,14 +215,60 @@ func (s *Service) wait(ctx context.Context, pos eventstore.Position) error {
 	return nil
 }
 
-// policyAt folds the time-policy stream and returns the policy in force at t.
+// policyAt returns the policy in force at t (the time-policy stream folded
+// now).
 func (s *Service) policyAt(ctx context.Context, t time.Time) (domain.Policy, error) {
-	l, err := command.Load(ctx, s.store, s.reg, timePolicyDecider, timepolicy.Stream, command.LoadOptions{})
+	st, _, err := s.timePolicy(ctx)
 	if err != nil {
 		return domain.Policy{}, fmt.Errorf("service: load policy: %w", err)
 	}
-	return l.State.PolicyAt(t), nil
+	return st.PolicyAt(t), nil
 }
+
+// policyCache is the time-policy stream folded up to a version, with the
+// calendar it gives; every command reads the policy, and the stream rarely
+// changes, so each read folds only the events after the cached version.
+type policyCache struct {
+	mu      sync.Mutex
+	version uint64
+	state   timepolicy.State
+	cal     domain.Calendar // of state
+}
+
+// timePolicy returns the time-policy state as of now (the cached state and
+// the events appended since) and its calendar. The states handed out are
+// never changed afterwards (timepolicy.Evolve copies before appending), and
+// a calendar is immutable.
+func (s *Service) timePolicy(ctx context.Context) (timepolicy.State, domain.Calendar, error) {
+	c := &s.policy
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		page, err := s.store.ReadStream(ctx, timepolicy.Stream, c.version+1, policyPage)
+		if err != nil {
+			return timepolicy.State{}, nil, err
+		}
+		decoded, err := s.reg.DecodeAll(page)
+		if err != nil {
+			return timepolicy.State{}, nil, err
+		}
+		for i, e := range decoded {
+			c.state = timePolicyDecider.Evolve(c.state, e)
+			c.version = page[i].Version
+			c.cal = nil
+		}
+		if len(page) < policyPage {
+			break
+		}
+	}
+	if c.cal == nil {
+		c.cal = c.state.Calendar()
+	}
+	return c.state, c.cal, nil
+}
+
+// policyPage is the number of time-policy events read at a time.
+const policyPage = 64
 
 // refused records err in the security log when it is a refusal (a
 // *domain.Error) and returns it unchanged.
@@ -249,9 +297,9 @@ func (s *Service) ReadModels() (rmstore.DB, *projections.Catalog) { return s.db,
 // Calendar returns the working-day calendar in force: the statutory data
 // with the district's adjustments (the time-policy stream folded now).
 func (s *Service) Calendar(ctx context.Context) (domain.Calendar, error) {
-	l, err := command.Load(ctx, s.store, s.reg, timePolicyDecider, timepolicy.Stream, command.LoadOptions{})
+	_, cal, err := s.timePolicy(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("service: load calendar: %w", err)
 	}
-	return l.State.Calendar(), nil
+	return cal, nil
 }

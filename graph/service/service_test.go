@@ -16,6 +16,7 @@ import (
 	"shenguan/domain/directory"
 	"shenguan/domain/problem"
 	"shenguan/domain/subject"
+	"shenguan/domain/timepolicy"
 	"shenguan/eventstore"
 	"shenguan/eventstore/sqlite"
 	"shenguan/graph/service"
@@ -287,5 +288,49 @@ func TestAuditorIsRefusedEveryCommand(t *testing.T) {
 		if !errors.Is(err, domain.ErrForbidden) {
 			t.Errorf("auditor: err = %v, want FORBIDDEN", err)
 		}
+	}
+}
+
+// TestTimePolicyFollowsTheStream: the service folds the time-policy stream
+// once and then only what is appended after it — by itself or by another
+// service on the same store (another process) — so that every command
+// sees the calendar and policy in force.
+func TestTimePolicyFollowsTheStream(t *testing.T) {
+	e := newEnv(t)
+	other, err := service.New(e.ctx, service.Config{Store: e.store, DB: e.db, Catalog: e.cat,
+		Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	working := func(date string) bool {
+		t.Helper()
+		cal, err := e.svc.Calendar(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := calendar.ParseDate(date)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, _ := cal.IsWorkingDay(d)
+		return ok
+	}
+	if working("2026-03-07") || working("2026-03-14") {
+		t.Fatal("Saturdays 2026-03-07 and 03-14 are working days before any adjustment")
+	}
+	adjust := func(svc *service.Service, date string) {
+		t.Helper()
+		if _, err := svc.TimePolicy(e.ctx, service.Meta{Operation: "adjustCalendar"},
+			timepolicy.AdjustCalendar{Actor: office, Date: date, Working: true, Name: "调休", Reason: "测试"}); err != nil {
+			t.Fatalf("adjust %s: %v", date, err)
+		}
+	}
+	adjust(e.svc, "2026-03-07")
+	if !working("2026-03-07") || working("2026-03-14") {
+		t.Error("after the adjustment by the same service: want 03-07 working, 03-14 not")
+	}
+	adjust(other, "2026-03-14")
+	if !working("2026-03-07") || !working("2026-03-14") {
+		t.Error("after an adjustment by another service on the store: want both working")
 	}
 }

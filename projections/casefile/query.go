@@ -378,6 +378,32 @@ func OpenCasesFor(ctx context.Context, db rmstore.DB, cat *projections.Catalog, 
 	return out, err
 }
 
+// OpenCaseIDsFor returns the ids of the open cases of a matter and subject,
+// oldest push first: OpenCasesFor without the rows, for the duplicate-push
+// guard of every push (an index lookup, no unit rows). Errors:
+// projections.ErrNotBuilt.
+func OpenCaseIDsFor(ctx context.Context, db rmstore.DB, cat *projections.Catalog, matterCode, subjectID string) ([]string, error) {
+	var out []string
+	err := cat.Do(ctx, Name, func(t *rmstore.Tables) error {
+		out = out[:0]
+		rows, err := db.Query(ctx, t.Expand(`SELECT c.id FROM {{cases}} c
+			WHERE c.matter_code = $1 AND c.subject_id = $2 AND c.is_open = 1 ORDER BY c.pushed_at, c.id`), matterCode, subjectID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			out = append(out, id)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
 // InboxItem is a push waiting for a supervising unit's receipt.
 type InboxItem struct {
 	Unit        string
