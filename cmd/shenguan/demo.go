@@ -43,6 +43,9 @@ type demoConfig struct {
 	// Cases is the number of cases; Seed makes the content reproducible.
 	Cases int
 	Seed  uint64
+	// Bulk adds that many plain cases (a push and its receipt) for load
+	// measurements: a large case list with the demo's matters and units.
+	Bulk int
 	// Until is the end of the demo's history (the demo clock ends just
 	// before its day); the history starts about six months earlier.
 	Until time.Time
@@ -80,6 +83,7 @@ func runDemo(ctx context.Context, args []string) error {
 	jc := addJWTFlags(fs, false)
 	cfg := demoConfig{Progress: stderr(ctx)}
 	fs.IntVar(&cfg.Cases, "cases", 300, "办件`数量`（至少 "+fmt.Sprint(len(demoScenarios))+"，每种状态至少一件）")
+	fs.IntVar(&cfg.Bulk, "bulk", 0, "另外载入的简单办件`数量`（推送并查收；用于压测大量办件时的查询速度）")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "随机`种子`：同一种子生成相同的数据；再次运行不会重复写入")
 	until := fs.String("until", "", "演示历史的截止`时间`（RFC 3339，默认当前时间）；历史从其前约半年开始")
 	fs.IntVar(&cfg.Workers, "workers", 4, "并发写入的`数量`")
@@ -98,6 +102,9 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	if cfg.Workers < 1 {
 		return usagef("--workers 至少为 1")
+	}
+	if cfg.Bulk < 0 || cfg.Bulk > demoMaxBulk {
+		return usagef("--bulk 应在 [0, %d] 之间", demoMaxBulk)
 	}
 	if *ttl <= 0 {
 		return usagef("--ttl 必须为正")
@@ -204,6 +211,7 @@ func loadDemo(ctx context.Context, cfg demoConfig) (demoReport, error) {
 	if err != nil {
 		return demoReport{}, err
 	}
+	bulk := planBulk(cfg.Seed, cfg.Bulk)
 
 	store, _, err := openServeStore(ctx, &cfg.Store)
 	if err != nil {
@@ -238,7 +246,7 @@ func loadDemo(ctx context.Context, cfg demoConfig) (demoReport, error) {
 		return demoReport{}, err
 	}
 
-	rep := demoReport{Until: cfg.Until, Cases: len(scripts), Scenarios: map[string]int{}}
+	rep := demoReport{Until: cfg.Until, Cases: len(scripts) + len(bulk), Scenarios: map[string]int{}}
 	rep.From = d.workingDay(cfg.Until.AddDate(0, -6, 0), 0, 9, 0)
 	setup := d.workingDay(rep.From.AddDate(0, 0, -14), 0, 9, 0)
 	if err := d.directory(ctx, setup, &rep); err != nil {
@@ -247,13 +255,16 @@ func loadDemo(ctx context.Context, cfg demoConfig) (demoReport, error) {
 	if err := d.rubrics(ctx, setup.Add(2*time.Hour), rep.From.Year(), cfg.Until.Year()); err != nil {
 		return rep, err
 	}
-	if err := d.schedule(scripts, rep.From); err != nil {
+	// The bulk cases come after the demo's, so that a demo's scripts and
+	// their times do not depend on --bulk.
+	all := append(slices.Clip(scripts), bulk...)
+	if err := d.schedule(all, rep.From); err != nil {
 		return rep, err
 	}
-	for _, s := range scripts {
+	for _, s := range all {
 		rep.Scenarios[s.Scenario]++
 	}
-	if err := d.runCases(ctx, scripts); err != nil {
+	if err := d.runCases(ctx, all); err != nil {
 		return rep, err
 	}
 	if err := d.coordination(ctx, scripts, &rep); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -248,5 +249,49 @@ func TestDemoPlanDeterministic(t *testing.T) {
 	}
 	if _, err := planCases(1, len(demoScenarios)-1); err == nil {
 		t.Error("planCases accepted fewer cases than scenarios")
+	}
+}
+
+// TestDemoBulkCases: --bulk adds plain cases after the demo's, each pushed
+// and received through the service, none with an obligation left open; a
+// second run appends nothing.
+func TestDemoBulkCases(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	n := len(demoScenarios)
+	cfg := demoConfig{Store: storeConfig{DataDir: dir}, Cases: n, Bulk: 40, Seed: 3, Until: demoUntil, Workers: 3}
+	rep, err := loadDemo(ctx, cfg)
+	if err != nil {
+		t.Fatalf("loadDemo: %v", err)
+	}
+	if rep.Cases != n+40 || rep.Scenarios["bulk-received"] != 40 {
+		t.Errorf("report: %d cases, %d bulk; want %d, 40", rep.Cases, rep.Scenarios["bulk-received"], n+40)
+	}
+	db, err := rmstore.OpenSQLite(ctx, filepath.Join(dir, "readmodels.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cat := projections.NewCatalog(db)
+	all, err := casefile.List(ctx, db, cat, casefile.Filter{}, 1, "")
+	if err != nil || all.TotalCount != n+40 {
+		t.Fatalf("cases in the read model: %d, %v; want %d", all.TotalCount, err, n+40)
+	}
+	for k := 1; k <= 40; k++ {
+		id := fmt.Sprintf("DL-3-B%06d", k)
+		c, err := casefile.Get(ctx, db, cat, id)
+		if err != nil {
+			t.Fatalf("bulk case %s: %v", id, err)
+		}
+		if c.Status != cases.StatusReceived || c.OpenObligations != 0 || c.Mode != cases.ModeStandard {
+			t.Errorf("bulk case %s: %s, %d open obligations, %s; want RECEIVED, 0, STANDARD", id, c.Status, c.OpenObligations, c.Mode)
+		}
+	}
+	again, err := loadDemo(ctx, cfg)
+	if err != nil {
+		t.Fatalf("second loadDemo: %v", err)
+	}
+	if again.Appended != 0 || again.Repeated != again.Commands {
+		t.Errorf("second run appended %d events, repeated %d of %d commands; want 0, all", again.Appended, again.Repeated, again.Commands)
 	}
 }

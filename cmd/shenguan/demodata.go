@@ -768,3 +768,28 @@ func planCases(seed uint64, n int) ([]*caseScript, error) {
 	}
 	return out, nil
 }
+
+// demoMaxBulk bounds shenguan demo --bulk.
+const demoMaxBulk = 1_000_000
+
+// planBulk generates n plain cases for load measurements (shenguan demo
+// --bulk): each a push of a standard matter, received by its supervising
+// unit, so that none of them leaves an obligation open. Ids are
+// "DL-<seed>-B<k>", stable across runs like those of planCases.
+func planBulk(seed uint64, n int) []*caseScript {
+	out := make([]*caseScript, n)
+	for k := range n {
+		s := &caseScript{ID: fmt.Sprintf("DL-%d-B%06d", seed, k+1), Scenario: "bulk-received"}
+		standardReceived(script{r: rand.New(rand.NewPCG(seed, 1<<40|uint64(k+1))), s: s})
+		// Among so many drawn applicants some repeat: such a push is
+		// confirmed as not a duplicate, as an approver would.
+		build := s.Steps[0].Build
+		s.Steps[0].Build = func(at time.Time) cases.Command {
+			p := build(at).(cases.Push)
+			p.ConfirmDuplicate = true
+			return p
+		}
+		out[k] = s
+	}
+	return out
+}
