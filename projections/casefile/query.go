@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -279,7 +280,9 @@ func (b *builder) cond() string {
 	return strings.Join(b.where, " AND ")
 }
 
-func (f Filter) build() *builder {
+// build returns the conditions of f on the cases row c, without those on
+// the driving unit (see driver), which the caller joins or tests.
+func (f Filter) build(drive string, addressed bool) *builder {
 	b := &builder{}
 	eq := func(col, v string) {
 		if v != "" {
@@ -292,11 +295,11 @@ func (f Filter) build() *builder {
 	eq("c.status", string(f.Status))
 	eq("c.outcome", string(f.Outcome))
 	eq("c.mode", string(f.Mode))
-	if f.SupervisingUnit != "" {
+	if f.SupervisingUnit != "" && !(addressed && drive == f.SupervisingUnit) {
 		b.where = append(b.where, "EXISTS (SELECT 1 FROM {{units}} u WHERE u.case_id = c.id AND u.unit = "+
 			b.arg(f.SupervisingUnit)+" AND u.addressed = 1)")
 	}
-	if f.InvolvesUnit != "" {
+	if f.InvolvesUnit != "" && f.InvolvesUnit != drive {
 		b.where = append(b.where, "EXISTS (SELECT 1 FROM {{units}} u WHERE u.case_id = c.id AND u.unit = "+
 			b.arg(f.InvolvesUnit)+")")
 	}
@@ -311,6 +314,34 @@ func (f Filter) build() *builder {
 	}
 	return b
 }
+
+// driver returns the unit whose rows of the units table drive a list — the
+// supervising unit (addressed rows only), else the involved unit (any
+// row) — or "" when f names no unit. A case has at most one row per unit,
+// so the join never repeats a case. An involved unit equal to the
+// supervising one adds nothing (an addressed unit takes part).
+func (f Filter) driver() (unit string, addressed bool) {
+	if f.SupervisingUnit != "" {
+		return f.SupervisingUnit, true
+	}
+	return f.InvolvesUnit, false
+}
+
+// unitDriven returns "FROM … WHERE" text that reads the driving unit's rows
+// first and joins their cases (CROSS JOIN fixes that order on SQLite;
+// PostgreSQL plans the join itself), with b's conditions on the case.
+func unitDriven(b *builder, unit string, addressed bool) string {
+	q := "{{units}} u CROSS JOIN {{cases}} c WHERE c.id = u.case_id AND u.unit = " + b.arg(unit)
+	if addressed {
+		q += " AND u.addressed = 1"
+	}
+	return q + " AND " + b.cond()
+}
+
+// unitDrivenMax is the largest list of one unit that List reads through
+// the unit's rows and sorts; a longer one is read in push order, where the
+// unit's cases are frequent enough that a page is found after few rows.
+var unitDrivenMax = 2000 // a variable for the tests of both ways
 
 func pageSize(first int) (int, error) {
 	if first < 0 {
@@ -336,19 +367,44 @@ func List(ctx context.Context, db rmstore.DB, cat *projections.Catalog, f Filter
 		}
 		cur = &c
 	}
+	unit, addressed := f.driver()
 	var p Page
 	err = cat.Do(ctx, Name, func(t *rmstore.Tables) error {
 		p = Page{}
-		b := f.build()
-		if err := db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM {{cases}} c WHERE `+b.cond()), b.args...).Scan(&p.TotalCount); err != nil {
+		b := f.build(unit, addressed)
+		var err error
+		switch {
+		case unit == "":
+			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM {{cases}} c WHERE `+b.cond()), b.args...).Scan(&p.TotalCount)
+		case len(b.where) == 0 && !addressed:
+			// Every row of the unit (an index range).
+			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM {{units}} u WHERE u.unit = $1`), unit).Scan(&p.TotalCount)
+		case len(b.where) == 0:
+			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM {{units}} u WHERE u.unit = $1 AND u.addressed = 1`), unit).Scan(&p.TotalCount)
+		default:
+			cb := &builder{args: slices.Clone(b.args), where: b.where}
+			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM `+unitDriven(cb, unit, addressed)), cb.args...).Scan(&p.TotalCount)
+		}
+		if err != nil {
 			return err
 		}
 		if cur != nil {
 			b.where = append(b.where, "(c.pushed_at, c.id) < ("+b.arg(cur.At)+", "+b.arg(cur.ID)+")")
 		}
+		from := `{{cases}} c WHERE ` + b.cond()
+		switch {
+		case unit != "" && p.TotalCount <= unitDrivenMax:
+			from = unitDriven(b, unit, addressed)
+		case unit != "":
+			// In push order, testing each case for the unit.
+			cond := "u.unit = " + b.arg(unit)
+			if addressed {
+				cond += " AND u.addressed = 1"
+			}
+			from = `{{cases}} c WHERE EXISTS (SELECT 1 FROM {{units}} u WHERE u.case_id = c.id AND ` + cond + `) AND ` + b.cond()
+		}
 		lim := b.arg(int64(first + 1))
-		var err error
-		p.Items, err = queryCases(ctx, db, t, `SELECT `+caseColumns+` FROM {{cases}} c WHERE `+b.cond()+
+		p.Items, err = queryCases(ctx, db, t, `SELECT `+caseColumns+` FROM `+from+
 			` ORDER BY c.pushed_at DESC, c.id DESC LIMIT `+lim, b.args...)
 		return err
 	})
