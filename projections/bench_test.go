@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -184,6 +185,76 @@ func BenchmarkFollowLag(b *testing.B) {
 				b.ReportMetric(q(lat, 0.99), "p99-ms")
 				b.ReportMetric(q(lat, 1), "max-ms")
 				b.ReportMetric(q(vis, 0.99), "visible-p99-ms")
+			}
+		})
+	}
+}
+
+// BenchmarkWaitFor drives mutations at 200/s (open loop: one goroutine per
+// tick) against a live runner of ten counter projections, as the GraphQL
+// API does: append one event, then WaitFor its position. It reports the
+// latency of the whole mutation (append + WaitFor) and of WaitFor alone
+// (p50, p99 in ms).
+func BenchmarkWaitFor(b *testing.B) {
+	for _, be := range rmtest.Backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			s, db := be.Open(b)
+			var ps []projections.Projection
+			for i := range 10 {
+				ps = append(ps, namedCounter(fmt.Sprintf("counter%d", i)))
+			}
+			r := newRunner(b, s, db, projections.Options{}, ps...)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { r.Run(ctx); close(done) }()
+			defer func() { cancel(); <-done }()
+			// Warm up: every projection set up and following.
+			pos := appendMany(b, s, "warm", 10, 10, 1)
+			if err := r.WaitFor(ctx, pos); err != nil {
+				b.Fatal(err)
+			}
+			var (
+				mu        sync.Mutex
+				total, wf []time.Duration
+			)
+			for b.Loop() {
+				tick := time.NewTicker(5 * time.Millisecond)
+				var wg sync.WaitGroup
+				for i := range 200 {
+					<-tick.C
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						start := time.Now()
+						res, err := s.Append(ctx, eventstore.AppendRequest{Stream: fmt.Sprintf("wait-%d", i%50), Expected: eventstore.ExpectAny(),
+							Events: []eventstore.NewEvent{rmtest.Event("test.happened", nil)}})
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						appended := time.Now()
+						if err := r.WaitFor(ctx, res.Position); err != nil {
+							b.Error(err)
+							return
+						}
+						end := time.Now()
+						mu.Lock()
+						total = append(total, end.Sub(start))
+						wf = append(wf, end.Sub(appended))
+						mu.Unlock()
+					}()
+				}
+				tick.Stop()
+				wg.Wait()
+			}
+			slices.Sort(total)
+			slices.Sort(wf)
+			if len(total) > 0 {
+				q := func(d []time.Duration, f float64) float64 { return float64(d[int(f*float64(len(d)-1))]) / 1e6 }
+				b.ReportMetric(q(total, 0.5), "p50-ms")
+				b.ReportMetric(q(total, 0.99), "p99-ms")
+				b.ReportMetric(q(wf, 0.5), "wait-p50-ms")
+				b.ReportMetric(q(wf, 0.99), "wait-p99-ms")
 			}
 		})
 	}

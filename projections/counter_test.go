@@ -17,6 +17,7 @@ import (
 // every applied event id under a primary key, so applying an event twice
 // fails the transaction instead of passing unnoticed.
 type counter struct {
+	name    string // "counter" when empty
 	version int
 	// fail, when set, is asked about every event; a non-nil error fails Apply.
 	fail *atomic.Pointer[func(eventstore.Event) error]
@@ -26,7 +27,20 @@ func newCounter() counter {
 	return counter{version: 1, fail: new(atomic.Pointer[func(eventstore.Event) error])}
 }
 
-func (c counter) Name() string     { return "counter" }
+// namedCounter returns a counter projection called name (several can run
+// beside each other, as the service's read models do).
+func namedCounter(name string) counter {
+	c := newCounter()
+	c.name = name
+	return c
+}
+
+func (c counter) Name() string {
+	if c.name == "" {
+		return "counter"
+	}
+	return c.name
+}
 func (c counter) Version() int     { return c.version }
 func (c counter) Tables() []string { return []string{"counts", "applied"} }
 
@@ -69,7 +83,12 @@ func count(ctx context.Context, db rmstore.DB, cat *projections.Catalog, stream 
 
 // total returns the sum of all counts and the number of applied rows.
 func total(ctx context.Context, db rmstore.DB, cat *projections.Catalog) (sum, applied int64, err error) {
-	err = cat.Do(ctx, "counter", func(t *rmstore.Tables) error {
+	return totalOf(ctx, db, cat, "counter")
+}
+
+// totalOf is total of the counter projection called name.
+func totalOf(ctx context.Context, db rmstore.DB, cat *projections.Catalog, name string) (sum, applied int64, err error) {
+	err = cat.Do(ctx, name, func(t *rmstore.Tables) error {
 		if err := db.QueryRow(ctx, t.Expand(`SELECT coalesce(sum(n), 0) FROM {{counts}}`)).Scan(&sum); err != nil {
 			return err
 		}

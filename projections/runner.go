@@ -231,12 +231,22 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); r.elector.watch(ctx) }()
-	for _, t := range r.projs {
+	spawn := func(t *tracked) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r.follow(ctx, t)
 		}()
+	}
+	if _, local := r.elector.(localElector); local && r.db.Dialect() == rmstore.SQLite {
+		// One writer per file: the projections follow as one group, each
+		// batch applied to all of them in one transaction.
+		wg.Add(1)
+		go func() { defer wg.Done(); r.followGroup(ctx, r.projs, spawn) }()
+	} else {
+		for _, t := range r.projs {
+			spawn(t)
+		}
 	}
 	wg.Wait()
 	return ctx.Err()
@@ -252,12 +262,13 @@ func (r *Runner) follow(ctx context.Context, t *tracked) {
 		}
 		t.setLeader(true)
 		err = r.runOne(lctx, t, true)
+		lost := lctx.Err() != nil // before release, which cancels lctx
 		t.setLeader(false)
 		release()
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil && lctx.Err() == nil {
+		if err != nil && !lost {
 			t.setErr(err)
 			r.log.Error("projections: projection failed; retrying", "projection", t.p.Name(), "err", err, "retry", backoff)
 			if !sleep(ctx, backoff) {
@@ -270,9 +281,18 @@ func (r *Runner) follow(ctx context.Context, t *tracked) {
 	}
 }
 
+// errNeedsRebuild: prepareNoRebuild found that the projection's version changed.
+var errNeedsRebuild = errors.New("projections: version changed")
+
 // prepare returns the active generation of t's projection, rebuilding it
 // first when its stored version differs from the code's.
 func (r *Runner) prepare(ctx context.Context, t *tracked) (genState, error) {
+	return r.prepareWith(ctx, t, true)
+}
+
+// prepareWith is prepare; unless rebuild, a changed version gives
+// errNeedsRebuild instead of a rebuild.
+func (r *Runner) prepareWith(ctx context.Context, t *tracked, rebuild bool) (genState, error) {
 	g, found, err := loadActive(ctx, r.db, t.p.Name())
 	if err != nil {
 		return genState{}, err
@@ -286,6 +306,9 @@ func (r *Runner) prepare(ctx context.Context, t *tracked) (genState, error) {
 		return genState{}, fmt.Errorf("%w: %s is at version %d, this binary has %d", ErrNewerVersion, t.p.Name(), g.version, t.p.Version())
 	}
 	if g.version < t.p.Version() {
+		if !rebuild {
+			return genState{}, errNeedsRebuild
+		}
 		r.log.Info("projections: version changed; rebuilding", "projection", t.p.Name(), "from", g.version, "to", t.p.Version())
 		err := Rebuild(ctx, r.store, r.db, []Projection{t.p}, RebuildOptions{OnSwitch: r.publishLocal})
 		if err != nil {
@@ -374,9 +397,27 @@ func (r *Runner) publishLocal(c Change) {
 	r.broker.Publish(c)
 }
 
+// publishLocalAll records changes committed together and publishes them
+// in-process, waking WaitFor once.
+func (r *Runner) publishLocalAll(cs []Change) {
+	for _, c := range cs {
+		r.record(c, true)
+	}
+	r.wake()
+	for _, c := range cs {
+		r.broker.Publish(c)
+	}
+}
+
 // observe advances the known checkpoint of c's projection and wakes
 // WaitFor. Changes of older generations are ignored.
 func (r *Runner) observe(c Change, committed bool) {
+	r.record(c, committed)
+	r.wake()
+}
+
+// record advances the known checkpoint of c's projection (see observe).
+func (r *Runner) record(c Change, committed bool) {
 	t, ok := r.byName[c.Projection]
 	if ok {
 		t.mu.Lock()
@@ -394,6 +435,10 @@ func (r *Runner) observe(c Change, committed bool) {
 		t.mu.Unlock()
 	}
 	r.catalog.observe(c)
+}
+
+// wake wakes every WaitFor to re-check the checkpoints.
+func (r *Runner) wake() {
 	r.progMu.Lock()
 	close(r.progress)
 	r.progress = make(chan struct{})
@@ -584,4 +629,199 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-tm.C:
 		return true
 	}
+}
+
+// member is one projection of a followGroup.
+type member struct {
+	t       *tracked
+	g       genState
+	ready   bool // g is loaded
+	solo    bool // its last batch failed: it is applied alone until one succeeds
+	retryAt time.Time
+	backoff time.Duration
+	evs     []eventstore.Event
+}
+
+// followGroup follows the log with several projections at once on a store
+// with a single writer (SQLite): each round reads what arrived after every
+// projection's checkpoint (one log read, shared through the window) and
+// applies it to all of them in one transaction, which advances every
+// checkpoint, so an event costs one write turn and one commit rather than
+// one per projection. Each projection's batch still locks and compares its
+// checkpoint row (applyBatch), so every event is applied exactly once.
+//
+// A projection whose batch fails is left out: the transaction is rolled
+// back and applied again at once without it, and the failing projection is
+// retried alone (its own transaction) with back-off until it succeeds, then
+// rejoins the group; so one failing projection never stalls the others. A
+// projection whose version changed is handed to spawn, which rebuilds it
+// and follows it on its own, while the group keeps following.
+func (r *Runner) followGroup(ctx context.Context, ts []*tracked, spawn func(*tracked)) {
+	ms := make([]*member, 0, len(ts))
+	for _, t := range ts {
+		ms = append(ms, &member{t: t, backoff: r.opts.LeaderRetry})
+		t.setLeader(true)
+	}
+	defer func() {
+		for _, m := range ms {
+			m.t.setLeader(false)
+		}
+	}()
+	fail := func(m *member, err error, solo bool) {
+		if ctx.Err() != nil {
+			return
+		}
+		m.t.setErr(err)
+		r.log.Error("projections: projection failed; retrying", "projection", m.t.p.Name(), "err", err, "retry", m.backoff)
+		m.ready, m.solo = false, m.solo || solo
+		m.retryAt = time.Now().Add(m.backoff)
+		m.backoff = min(m.backoff*2, 30*time.Second)
+	}
+	var batch, solo []*member
+	for ctx.Err() == nil {
+		now := time.Now()
+		var next time.Time // the earliest retry of a member in back-off
+		var low eventstore.Position
+		haveLow := false
+		batch, solo = batch[:0], solo[:0]
+		for i := 0; i < len(ms); i++ {
+			m := ms[i]
+			if now.Before(m.retryAt) {
+				if next.IsZero() || m.retryAt.Before(next) {
+					next = m.retryAt
+				}
+				continue
+			}
+			if !m.ready {
+				g, err := r.prepareWith(ctx, m.t, false)
+				if errors.Is(err, errNeedsRebuild) {
+					// Rebuilding may take long: not in the group's turn.
+					ms = slices.Delete(ms, i, i+1)
+					i--
+					m.t.setLeader(false)
+					spawn(m.t)
+					continue
+				}
+				if err != nil {
+					fail(m, err, false)
+					continue
+				}
+				m.g, m.ready = g, true
+			}
+			evs, err := r.tail.read(ctx, r.store, m.g.pos, r.opts.BatchSize)
+			if err != nil {
+				fail(m, fmt.Errorf("projections: %s: read log: %w", m.t.p.Name(), err), false)
+				continue
+			}
+			m.evs = evs
+			switch {
+			case len(evs) > 0 && m.solo:
+				solo = append(solo, m)
+			case len(evs) > 0:
+				batch = append(batch, m)
+			case !haveLow || m.g.pos.Compare(low) < 0:
+				low, haveLow = m.g.pos, true
+			}
+		}
+		for _, m := range solo {
+			err := r.commit(ctx, m.t, m.g, m.evs)
+			switch {
+			case err == nil:
+				m.g.pos = m.evs[len(m.evs)-1].Position
+				m.solo, m.retryAt, m.backoff = false, time.Time{}, r.opts.LeaderRetry
+			case errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched):
+				m.ready = false
+			default:
+				fail(m, err, true)
+			}
+		}
+		if len(batch) > 0 {
+			r.commitGroup(ctx, batch, fail)
+			continue
+		}
+		if len(solo) > 0 {
+			continue
+		}
+		// Nothing to apply: wait for the log to move past the lowest
+		// checkpoint, or for the next retry.
+		wctx, cancel := ctx, context.CancelFunc(func() {})
+		if !next.IsZero() {
+			wctx, cancel = context.WithDeadline(ctx, next)
+		}
+		var err error
+		if haveLow {
+			err = r.store.WaitAfter(wctx, low)
+		} else {
+			<-wctx.Done()
+		}
+		cancel()
+		if err != nil && wctx.Err() == nil && ctx.Err() == nil {
+			r.log.Error("projections: wait for the log", "err", err)
+			sleep(ctx, r.opts.LeaderRetry)
+		}
+	}
+}
+
+// commitGroup applies each member's batch in one transaction and publishes
+// the changes. A member whose batch fails is reported to fail (or, when
+// its checkpoint moved, reloaded), and the others are applied again
+// without it.
+func (r *Runner) commitGroup(ctx context.Context, batch []*member, fail func(*member, error, bool)) {
+	for len(batch) > 0 && ctx.Err() == nil {
+		bad, err := r.tryGroup(ctx, batch)
+		if err == nil {
+			return
+		}
+		if bad == nil {
+			// Not one member's fault (begin, commit): all retry later.
+			for _, m := range batch {
+				fail(m, err, false)
+			}
+			return
+		}
+		if errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched) {
+			bad.ready = false
+		} else {
+			fail(bad, err, true)
+		}
+		batch = slices.DeleteFunc(batch, func(m *member) bool { return m == bad })
+	}
+}
+
+// tryGroup runs one transaction over batch. On failure it returns the
+// error and the member whose batch failed (nil when none did).
+func (r *Runner) tryGroup(ctx context.Context, batch []*member) (*member, error) {
+	d := r.db.Dialect()
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	tx, err := r.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	cs := make([]Change, 0, len(batch))
+	for _, m := range batch {
+		keys, err := applyBatch(ctx, tx, d, m.t.p, m.g, true, m.evs)
+		if err == nil {
+			// Run this member's queued writes now, so that a failing
+			// statement is blamed on it.
+			err = tx.Flush(ctx)
+		}
+		if err != nil {
+			return m, err
+		}
+		c := Change{Projection: m.t.p.Name(), Generation: m.g.gen, Position: m.evs[len(m.evs)-1].Position, Keys: keys}
+		queueNotify(tx, d, r.origin, c)
+		cs = append(cs, c)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	for _, m := range batch {
+		m.g.pos = m.evs[len(m.evs)-1].Position
+		m.t.count(len(m.evs))
+		m.backoff = r.opts.LeaderRetry
+	}
+	r.publishLocalAll(cs)
+	return nil, nil
 }

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"runtime"
 	"sync"
@@ -438,6 +439,138 @@ func TestFailedRebuildKeepsActive(t *testing.T) {
 			}
 			if stats[0].Generation != 1 {
 				t.Errorf("generation = %d, want 1", stats[0].Generation)
+			}
+		})
+	}
+}
+
+// checkExactOf is checkExact for the counter projection called name.
+func checkExactOf(t *testing.T, ctx context.Context, db rmstore.DB, cat *projections.Catalog, name string, want int64) {
+	t.Helper()
+	cat.Invalidate(name)
+	sum, applied, err := totalOf(ctx, db, cat, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum != want || applied != want {
+		t.Errorf("%s counted %d events, %d applied rows; want %d of each", name, sum, applied, want)
+	}
+}
+
+// statsOf returns the stats of projection name.
+func statsOf(t *testing.T, ctx context.Context, r *projections.Runner, name string) projections.Stats {
+	t.Helper()
+	stats, err := r.Stats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stats {
+		if s.Projection == name {
+			return s
+		}
+	}
+	t.Fatalf("no stats of %s", name)
+	return projections.Stats{}
+}
+
+// waitCheckpoint waits (bounded by 30 s) until projection name's
+// checkpoint has reached pos.
+func waitCheckpoint(t *testing.T, ctx context.Context, r *projections.Runner, name string, pos eventstore.Position) {
+	t.Helper()
+	sub := r.Broker().Subscribe(ctx, func(c projections.Change) bool { return c.Projection == name })
+	deadline := time.After(30 * time.Second)
+	for statsOf(t, ctx, r, name).Checkpoint.Compare(pos) < 0 {
+		select {
+		case <-sub:
+		case <-time.After(100 * time.Millisecond): // a change before Subscribe
+		case <-deadline:
+			t.Fatalf("%s did not reach %v", name, pos)
+		}
+	}
+}
+
+// TestFollowFailureIsolated runs three projections live, one of which
+// fails in the middle of the first batch (on SQLite the three share one
+// transaction, which is then rolled back and applied again without it):
+// the other two keep following and apply every event exactly once; once
+// the failure is gone, the third catches up, also exactly once. Then a
+// restart with a changed version of one projection rebuilds it while the
+// others keep following.
+func TestFollowFailureIsolated(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			s, db := b.Open(t)
+			pa, pb, pc := namedCounter("ca"), namedCounter("cb"), namedCounter("cc")
+			boom := errors.New("injected failure")
+			fail := func(e eventstore.Event) error {
+				var d struct{ I int }
+				if err := json.Unmarshal(e.Data, &d); err != nil {
+					return err
+				}
+				if d.I >= 150 {
+					return boom
+				}
+				return nil
+			}
+			pb.fail.Store(&fail)
+			pos := appendMany(t, s, "f", 300, 7, 10)
+			r := newRunner(t, s, db, projections.Options{LeaderRetry: 200 * time.Millisecond}, pa, pb, pc)
+			runCtx, stop := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- r.Run(runCtx) }()
+			waitCheckpoint(t, ctx, r, "ca", pos)
+			waitCheckpoint(t, ctx, r, "cc", pos)
+			checkExactOf(t, ctx, db, r.Catalog(), "ca", 300)
+			checkExactOf(t, ctx, db, r.Catalog(), "cc", 300)
+			// The failing one has not passed the event it fails on, and its
+			// error is reported.
+			for i := 0; statsOf(t, ctx, r, "cb").LastError == nil; i++ {
+				if i == 3000 {
+					t.Fatalf("the failing projection reports no error: %+v", statsOf(t, ctx, r, "cb"))
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if st := statsOf(t, ctx, r, "cb"); st.Checkpoint.Compare(pos) >= 0 || !errors.Is(st.LastError, boom) {
+				t.Errorf("failing projection: checkpoint %v, error %v; want behind %v with the injected failure", st.Checkpoint, st.LastError, pos)
+			}
+			// More events while it fails still reach the others.
+			pos2 := appendMany(t, s, "g", 50, 3, 1)
+			waitCheckpoint(t, ctx, r, "ca", pos2)
+			waitCheckpoint(t, ctx, r, "cc", pos2)
+			// The failure goes away: it catches up and rejoins.
+			pb.fail.Store(nil)
+			wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := r.WaitFor(wctx, pos2); err != nil {
+				t.Fatalf("WaitFor after the failure went away: %v", err)
+			}
+			pos3 := appendMany(t, s, "h", 20, 3, 1)
+			if err := r.WaitFor(wctx, pos3); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"ca", "cb", "cc"} {
+				checkExactOf(t, ctx, db, r.Catalog(), name, 370)
+			}
+			stop()
+			<-done
+
+			// Restart with cb at version 2: it is rebuilt, the others follow.
+			pb2 := namedCounter("cb")
+			pb2.version = 2
+			r2 := newRunner(t, s, db, projections.Options{LeaderRetry: 200 * time.Millisecond}, namedCounter("ca"), pb2, namedCounter("cc"))
+			runCtx, stop = context.WithCancel(ctx)
+			go func() { done <- r2.Run(runCtx) }()
+			defer func() { stop(); <-done }()
+			pos4 := appendMany(t, s, "i", 30, 3, 1)
+			if err := r2.WaitFor(wctx, pos4); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"ca", "cb", "cc"} {
+				checkExactOf(t, ctx, db, r2.Catalog(), name, 400)
+			}
+			if st := statsOf(t, ctx, r2, "cb"); st.Generation != 2 || !st.Leader {
+				t.Errorf("cb after the version change: generation %d, leader %v; want 2, true", st.Generation, st.Leader)
 			}
 		})
 	}
