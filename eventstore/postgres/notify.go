@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -129,10 +130,16 @@ func (s *Store) wakeChan() <-chan struct{} {
 
 // WaitAfter blocks until an event after pos is visible in the global log,
 // or ctx is done (ctx.Err()), or the store is closed (eventstore.ErrClosed).
-// It wakes on NOTIFY and re-checks every recheck interval.
+// It wakes on NOTIFY and re-checks every recheck interval. When an event
+// after pos has committed but is not visible yet (an older transaction,
+// often a read model's, still holds the snapshot's xmin back), no
+// notification tells when that transaction ends, so it re-checks soon:
+// after blockedFirst, then twice as long each time, up to the recheck
+// interval.
 func (s *Store) WaitAfter(ctx context.Context, pos eventstore.Position) error {
 	t := time.NewTimer(s.cfg.recheck)
 	defer t.Stop()
+	blocked := time.Duration(0)
 	for {
 		// Take the channel before asking, so that a notification arriving
 		// between the query and the wait is not lost.
@@ -140,25 +147,41 @@ func (s *Store) WaitAfter(ctx context.Context, pos eventstore.Position) error {
 		if wake == nil {
 			return eventstore.ErrClosed
 		}
-		var past bool
-		err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events
-			WHERE (xid, seq) > ($1, $2) AND xid < `+xminExpr+`)`,
-			clamp(pos.Major), clamp(pos.Minor)).Scan(&past)
+		// The first committed event after pos: visible when its
+		// transaction is below xmin (then so is an event after pos); any
+		// later event has a larger xid, so none is visible when it is not.
+		var visible bool
+		err := s.pool.QueryRow(ctx, `SELECT xid < `+xminExpr+` FROM events
+			WHERE (xid, seq) > ($1, $2) ORDER BY xid, seq LIMIT 1`,
+			clamp(pos.Major), clamp(pos.Minor)).Scan(&visible)
+		pending := err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = nil
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			return fmt.Errorf("wait: %w", err)
 		}
-		if past {
+		if visible {
 			return nil
 		}
+		next := s.cfg.recheck
+		if pending {
+			blocked = min(max(2*blocked, blockedFirst), s.cfg.recheck)
+			next = blocked
+		}
+		t.Reset(next)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-wake:
 		case <-t.C:
 		}
-		t.Reset(s.cfg.recheck)
 	}
 }
+
+// blockedFirst is how soon WaitAfter re-checks when a committed event is
+// held back by an older running transaction.
+const blockedFirst = time.Millisecond

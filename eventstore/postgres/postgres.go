@@ -88,10 +88,13 @@
 //
 // A notification does not always mean the event is visible: it may still
 // sit behind an older running transaction, which sends no notification when
-// it ends (it may not even be an append). So waiters also re-check on a
-// slow timer (WithRecheckInterval, default 1 s); that bounds the extra delay
-// after such a transaction ends and after a lost notification (listener
-// reconnecting, a writer crashing). Waiters never poll in a tight loop.
+// it ends (it may not even be an append: a read model's transaction in the
+// same cluster holds xmin back just the same). So a waiter that finds a
+// committed event held back re-checks soon (after 1 ms, then twice as long
+// each time), and every waiter re-checks on a slow timer
+// (WithRecheckInterval, default 1 s), which bounds the extra delay after a
+// lost notification (listener reconnecting, a writer crashing). Waiters
+// never poll in a tight loop.
 //
 // The same delay means a reader may not see an append that has just
 // returned (no read-your-writes on the global log): wait with WaitAfter or

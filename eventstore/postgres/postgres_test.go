@@ -566,3 +566,42 @@ func mustHead(t *testing.T, s *Store, stream string, v uint64) eventstore.Hash {
 	}
 	return evs[0].Hash
 }
+
+// TestWaitAfterWhenOlderTransactionEnds: an append is committed but held
+// back by an older running transaction (here one that is not even an
+// append, as a read model's is), which sends no notification when it ends.
+// WaitAfter must not return while it runs, and must return once it ends
+// without waiting for the slow re-check (an hour here) or another append.
+func TestWaitAfterWhenOlderTransactionEnds(t *testing.T) {
+	s := openStore(t, newDB(t), WithRecheckInterval(time.Hour))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	first := appendOK(t, s, eventstore.AppendRequest{Stream: "before", Events: []eventstore.NewEvent{ev("t", 0)}})
+	waitVisible(t, s, first.Position)
+
+	tx, err := s.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil { // takes a transaction id
+		t.Fatal(err)
+	}
+	later := appendOK(t, s, eventstore.AppendRequest{Stream: "later", Events: []eventstore.NewEvent{ev("t", 1)}})
+	errc := make(chan error, 1)
+	go func() { errc <- s.WaitAfter(ctx, first.Position) }()
+	select {
+	case err := <-errc:
+		t.Fatalf("WaitAfter returned (%v) while an older transaction held %v back", err, later.Position)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatalf("WaitAfter after the older transaction ended: %v", err)
+	}
+	if evs := readAll(t, s, first.Position); len(evs) != 1 || evs[0].Position != later.Position {
+		t.Fatalf("after WaitAfter: read %v, want the later event at %v", positions(evs), later.Position)
+	}
+}
