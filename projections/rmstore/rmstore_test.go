@@ -3,7 +3,9 @@ package rmstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -130,5 +132,110 @@ func TestExpand(t *testing.T) {
 	want := "SELECT * FROM p_a_g2 JOIN p_b_g2 ON p_a_g2.x = p_b_g2.x WHERE {{c}}"
 	if got != want {
 		t.Errorf("Expand = %q, want %q", got, want)
+	}
+}
+
+// TestSQLiteStatementCache: statements are kept prepared across
+// transactions and queries, the cache stays bounded under many distinct
+// texts (also used concurrently), and dropping a table whose statements are
+// cached (a generation switch) neither fails nor leaves a broken statement:
+// the old text reports the missing table, and works again once the table
+// is back.
+func TestSQLiteStatementCache(t *testing.T) {
+	ctx := context.Background()
+	db, err := rmstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "readmodels.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	create := func(name string) {
+		t.Helper()
+		if _, err := db.Exec(ctx, `CREATE TABLE `+name+` (k TEXT PRIMARY KEY, n BIGINT NOT NULL)`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	use := func(name string, k string) (int64, error) {
+		tx, err := db.Begin(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer tx.Rollback(ctx)
+		tx.Queue(`INSERT INTO `+name+` (k, n) VALUES ($1, 1) ON CONFLICT (k) DO UPDATE SET n = `+name+`.n + 1`, k)
+		var n int64
+		if err := tx.QueryRow(ctx, `SELECT n FROM `+name+` WHERE k = $1`, k).Scan(&n); err != nil {
+			return 0, err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return 0, err
+		}
+		var m int64
+		if err := db.QueryRow(ctx, `SELECT n FROM `+name+` WHERE k = $1`, k).Scan(&m); err != nil {
+			return 0, err
+		}
+		if m != n {
+			return 0, fmt.Errorf("read %d outside the transaction, %d inside", m, n)
+		}
+		return n, nil
+	}
+	create("items_g1")
+	for i := range 5 {
+		if n, err := use("items_g1", "a"); err != nil || n != int64(i+1) {
+			t.Fatalf("round %d: n = %d, %v", i, n, err)
+		}
+	}
+	if got := db.CachedStatements(); got != 2 {
+		t.Errorf("cached statements = %d, want 2 (the insert; the select, the same text in and outside the transaction)", got)
+	}
+	// A generation switch: the new tables, then the old ones dropped.
+	create("items_g2")
+	if n, err := use("items_g2", "a"); err != nil || n != 1 {
+		t.Fatalf("new generation: n = %d, %v", n, err)
+	}
+	if _, err := db.Exec(ctx, `DROP TABLE items_g1`); err != nil {
+		t.Fatalf("drop a table with cached statements: %v", err)
+	}
+	if _, err := use("items_g1", "a"); !rmstore.IsUndefinedTable(err) {
+		t.Fatalf("statement of a dropped table: err = %v, want no such table", err)
+	}
+	create("items_g1")
+	if n, err := use("items_g1", "a"); err != nil || n != 1 {
+		t.Fatalf("table back: n = %d, %v", n, err)
+	}
+
+	// Bounded, also while used concurrently (and beside a transaction).
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rmstore.StatementCacheSize + 100 {
+				q := fmt.Sprintf(`SELECT $1 + %d`, (i*7+w*13)%(rmstore.StatementCacheSize+100))
+				var n int64
+				if err := db.QueryRow(ctx, q, int64(1)).Scan(&n); err != nil {
+					errs <- err
+					return
+				}
+				if i%50 == 0 {
+					if _, err := use("items_g2", fmt.Sprint(w)); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := db.CachedStatements(); got > rmstore.StatementCacheSize {
+		t.Errorf("cached statements = %d, want at most %d", got, rmstore.StatementCacheSize)
+	}
+	// Evicted texts are prepared again.
+	var n int64
+	if err := db.QueryRow(ctx, `SELECT $1 + 0`, int64(41)).Scan(&n); err != nil || n != 41 {
+		t.Fatalf("after eviction: %d, %v", n, err)
 	}
 }
