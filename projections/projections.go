@@ -107,6 +107,16 @@ func indexes(p Projection, d rmstore.Dialect, t *rmstore.Tables) []string {
 	return nil
 }
 
+// Preparer is implemented by a projection that can do part of the work of
+// Apply ahead of it, outside any transaction: Rebuild calls Prepare on each
+// page of the log as it is read, while earlier pages are being applied.
+// Prepare must not change what Apply writes (it may, for example, decode
+// the events into a memo that Apply then reads). It may be called from
+// another goroutine than Apply, concurrently with it.
+type Preparer interface {
+	Prepare(events []eventstore.Event)
+}
+
 // Changes names what a batch changed, as keys such as "case:<id>",
 // "inbox:<unit>" or "obligations:<unit>"; subscribers filter on them.
 type Changes []string

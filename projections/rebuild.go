@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"shenguan/eventstore"
@@ -48,8 +49,10 @@ type Progress struct {
 // of every other generation are dropped.
 //
 // One pass over the log feeds all projs; each transaction applies a run of
-// pages (about CommitEvery events) to each of them in one Apply call and
-// advances their checkpoints. The secondary indexes of the new tables
+// pages (about CommitEvery events) to each of them in one Apply call, the
+// projections concurrently (see txView), and advances their checkpoints;
+// a reader goroutine prefetches the pages and hands them to the
+// projections that implement Preparer. The secondary indexes of the new tables
 // (Indexer) are built after the pass, before the switch-over. Do not run two
 // rebuilds of the same projection at once. On error the new generation's
 // tables are dropped and the active generation is left as it was.
@@ -158,6 +161,12 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	pages := make(chan page, 4)
+	var preparers []Preparer
+	for _, p := range projs {
+		if pr, ok := p.(Preparer); ok {
+			preparers = append(preparers, pr)
+		}
+	}
 	go func() {
 		defer close(pages)
 		var pos eventstore.Position
@@ -171,6 +180,9 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 				return
 			}
 			if len(evs) > 0 {
+				for _, p := range preparers {
+					p.Prepare(evs)
+				}
 				select {
 				case pages <- page{events: evs}:
 				case <-ctx.Done():
@@ -238,11 +250,9 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 				return err
 			}
 		}
-		for i, p := range projs {
-			if _, err := applyBatch(ctx, tx, db.Dialect(), p, gens[i], false, chunk); err != nil {
-				tx.Rollback(ctx)
-				return err
-			}
+		if err := applyChunk(ctx, tx, db.Dialect(), projs, gens, chunk); err != nil {
+			tx.Rollback(ctx)
+			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
 			if errors.Is(err, ErrCheckpointMoved) {
@@ -258,6 +268,45 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 		report(false)
 	}
 	report(true)
+	return nil
+}
+
+// applyChunk applies events to every projection in tx (applyBatch), the
+// projections concurrently, each on its own view of tx (txView), so that
+// the folding of one overlaps the statements of another; the writes of
+// each reach tx in order.
+//
+// On SQLite they run one after the other on tx itself: rmstore.Inserts
+// writes anonymous parameters only on a SQLite transaction of its own
+// (numbered ones cost the driver a quadratic lookup), which a view is not.
+func applyChunk(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, projs []Projection, gens []genState, events []eventstore.Event) error {
+	if d == rmstore.SQLite {
+		for i, p := range projs {
+			if _, err := applyBatch(ctx, tx, d, p, gens[i], false, events); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var mu sync.Mutex
+	views := make([]*txView, len(projs))
+	errs := make([]error, len(projs))
+	var wg sync.WaitGroup
+	for i, p := range projs {
+		views[i] = &txView{mu: &mu, tx: tx}
+		wg.Go(func() {
+			_, errs[i] = applyBatch(ctx, views[i], d, p, gens[i], false, events)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for _, v := range views {
+		v.pass()
+	}
 	return nil
 }
 

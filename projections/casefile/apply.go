@@ -39,6 +39,16 @@ type item struct {
 	ev domain.Event
 }
 
+// Prepare implements projections.Preparer: it decodes the events Apply
+// folds into the memo of obligation.Decode.
+func (Projection) Prepare(evs []eventstore.Event) {
+	for _, e := range evs {
+		if strings.HasPrefix(e.Type, "case.") || e.Type == "deadline.missed" {
+			obligation.Decode(e) // an error is reported by Apply
+		}
+	}
+}
+
 // Apply implements projections.Projection.
 func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, evs []eventstore.Event) (projections.Changes, error) {
 	var items []item

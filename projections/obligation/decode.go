@@ -9,8 +9,9 @@ import (
 
 // decodeMemoSize bounds each of the two generations of the memo of Decode:
 // it holds at least the last decodeMemoSize events decoded, more than a
-// rebuild's chunk of about 10 000 events plus a page.
-const decodeMemoSize = 12288
+// rebuild's chunk of about 10 000 events plus the pages its reader
+// prepares ahead (Prepare).
+const decodeMemoSize = 16384
 
 var decodeMemo = struct {
 	sync.Mutex
@@ -46,4 +47,14 @@ func Decode(e eventstore.Event) (domain.Event, error) {
 	decodeMemo.cur[e.ID] = ev
 	decodeMemo.Unlock()
 	return ev, nil
+}
+
+// Prepare implements projections.Preparer: it decodes the events Apply
+// folds into the memo of Decode.
+func (Projection) Prepare(evs []eventstore.Event) {
+	for _, e := range evs {
+		if _, ok := keyOf(e); ok {
+			Decode(e) // an error is reported by Apply
+		}
+	}
 }

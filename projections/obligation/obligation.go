@@ -81,6 +81,7 @@ type Projection struct{}
 var (
 	_ projections.Projection = Projection{}
 	_ projections.Indexer    = Projection{}
+	_ projections.Preparer   = Projection{}
 )
 
 var registry = events.Registry()

@@ -49,6 +49,16 @@ var interesting = map[string]bool{
 
 func yearOf(t time.Time) int { return t.In(calendar.Location()).Year() }
 
+// Prepare implements projections.Preparer: it decodes the events Apply
+// folds into the memo of obligation.Decode.
+func (Projection) Prepare(evs []eventstore.Event) {
+	for _, e := range evs {
+		if interesting[e.Type] {
+			obligation.Decode(e) // an error is reported by Apply
+		}
+	}
+}
+
 // Apply implements projections.Projection.
 func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, evs []eventstore.Event) (projections.Changes, error) {
 	a := &applier{ctx: ctx, tx: tx, t: t, approver: map[string]string{}, deltas: map[counterKey]counterDelta{},

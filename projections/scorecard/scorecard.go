@@ -51,6 +51,7 @@ type Projection struct{}
 var (
 	_ projections.Projection = Projection{}
 	_ projections.Indexer    = Projection{}
+	_ projections.Preparer   = Projection{}
 )
 
 // Name implements projections.Projection.
