@@ -3,6 +3,7 @@ package casefile_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,8 +17,10 @@ import (
 	"shenguan/domain/summary"
 	"shenguan/domain/timepolicy"
 	"shenguan/eventstore/command"
+	"shenguan/projections"
 	"shenguan/projections/casefile"
 	"shenguan/projections/obligation"
+	"shenguan/projections/rmstore"
 	"shenguan/projections/rmtest"
 	"shenguan/projections/scorecard"
 )
@@ -658,4 +661,59 @@ func testSummaries(t *testing.T, env *rmtest.Env) {
 		t.Errorf("amended unit's H1 summary: %v, want ErrNotFound", err)
 	}
 	env.CheckRebuild(t)
+}
+
+// TestRebuildIndexes checks that the secondary indexes (projections.Indexer)
+// of every read model exist in the active generation both when a runner set
+// it up and after a rebuild, which builds them after its pass.
+func TestRebuildIndexes(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			env := rmtest.NewEnv(t, b, allReadModels()...)
+			newDistrict(t, env).push("c1", firm, at(6, 8, 10), at(6, 8, 11), commitment)
+			env.Sync(t)
+			checkIndexes(t, env, "after setup")
+			if err := projections.Rebuild(env.Ctx, env.Store, env.DB, env.Projections, projections.RebuildOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			env.Catalog.Invalidate("")
+			checkIndexes(t, env, "after rebuild")
+		})
+	}
+}
+
+func checkIndexes(t *testing.T, env *rmtest.Env, when string) {
+	t.Helper()
+	n := 0
+	for _, p := range env.Projections {
+		ix, ok := p.(projections.Indexer)
+		if !ok {
+			continue
+		}
+		tables, err := env.Catalog.Tables(env.Ctx, p.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ix.Indexes(env.DB.Dialect(), tables) {
+			f := strings.Fields(s)
+			if len(f) < 3 || f[0] != "CREATE" || f[1] != "INDEX" {
+				t.Fatalf("%s: not a CREATE INDEX statement: %s", p.Name(), s)
+			}
+			q := `SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = $1`
+			if env.DB.Dialect() == rmstore.Postgres {
+				q = `SELECT count(*) FROM pg_indexes WHERE indexname = $1`
+			}
+			var c int64
+			if err := env.DB.QueryRow(env.Ctx, q, f[2]).Scan(&c); err != nil {
+				t.Fatal(err)
+			}
+			if c != 1 {
+				t.Errorf("%s: index %s missing %s", p.Name(), f[2], when)
+			}
+			n++
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d indexes checked", n)
+	}
 }
