@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"shenguan/eventstore"
@@ -208,7 +209,9 @@ func (r *Runner) RunUntil(ctx context.Context, pos eventstore.Position) error {
 
 // Run follows the log with every projection until ctx is done, then returns
 // ctx.Err(). On PostgreSQL each projection runs on exactly one replica at a
-// time (a session advisory lock); the others retry every LeaderRetry. Run
+// time (a session advisory lock); the others retry every LeaderRetry. The
+// projections a replica leads follow as one group: each batch is applied
+// to all of them in one transaction (see followGroup). Run
 // also listens for other replicas' commits (LISTEN/NOTIFY) so that Broker
 // subscribers and WaitFor see them. Errors inside a projection (a failing
 // Apply, a lost connection) are logged and retried with back-off; Stats
@@ -231,29 +234,24 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); r.elector.watch(ctx) }()
-	spawn := func(t *tracked) {
+	// The projections this replica leads follow the log as one group:
+	// each batch is applied to all of them in one transaction.
+	g := newGroup()
+	wg.Add(1)
+	go func() { defer wg.Done(); r.followGroup(ctx, g) }()
+	for _, t := range r.projs {
 		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r.follow(ctx, t)
-		}()
-	}
-	if _, local := r.elector.(localElector); local && r.db.Dialect() == rmstore.SQLite {
-		// One writer per file: the projections follow as one group, each
-		// batch applied to all of them in one transaction.
-		wg.Add(1)
-		go func() { defer wg.Done(); r.followGroup(ctx, r.projs, spawn) }()
-	} else {
-		for _, t := range r.projs {
-			spawn(t)
-		}
+		go func() { defer wg.Done(); r.lead(ctx, t, g) }()
 	}
 	wg.Wait()
 	return ctx.Err()
 }
 
-// follow runs one projection while this replica leads it.
-func (r *Runner) follow(ctx context.Context, t *tracked) {
+// lead takes the leadership of t (on PostgreSQL, against other replicas),
+// loads (or rebuilds) its generation and hands it to the group, until the
+// group gives it back (a failure: then it releases the leadership and
+// retries with back-off) or the leadership is lost; until ctx is done.
+func (r *Runner) lead(ctx context.Context, t *tracked, g *group) {
 	backoff := r.opts.LeaderRetry
 	for ctx.Err() == nil {
 		lctx, release, err := r.elector.acquire(ctx, t.p.Name())
@@ -261,23 +259,32 @@ func (r *Runner) follow(ctx context.Context, t *tracked) {
 			continue // ctx done, or retried inside acquire
 		}
 		t.setLeader(true)
-		err = r.runOne(lctx, t, true)
+		gs, err := r.prepare(lctx, t)
+		m := &member{t: t, g: gs, lctx: lctx, left: make(chan error, 1)}
+		if err == nil {
+			g.join(m)
+			select {
+			case <-lctx.Done():
+			case err = <-m.left:
+			}
+		}
 		lost := lctx.Err() != nil // before release, which cancels lctx
 		t.setLeader(false)
 		release()
 		if ctx.Err() != nil {
 			return
 		}
-		if err != nil && !lost {
+		if m.ok.Load() {
+			backoff = r.opts.LeaderRetry
+		}
+		if err != nil && !lost && !errors.Is(err, errNeedsRebuild) {
 			t.setErr(err)
 			r.log.Error("projections: projection failed; retrying", "projection", t.p.Name(), "err", err, "retry", backoff)
 			if !sleep(ctx, backoff) {
 				return
 			}
 			backoff = min(backoff*2, 30*time.Second)
-			continue
 		}
-		backoff = r.opts.LeaderRetry
 	}
 }
 
@@ -631,123 +638,114 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// member is one projection of a followGroup.
+// member is one projection of the group, while this replica leads it.
 type member struct {
-	t       *tracked
-	g       genState
-	ready   bool // g is loaded
-	solo    bool // its last batch failed: it is applied alone until one succeeds
-	retryAt time.Time
-	backoff time.Duration
-	evs     []eventstore.Event
+	t    *tracked
+	g    genState
+	lctx context.Context // done when the leadership is lost
+	left chan error      // the group gives the member back (capacity 1)
+	ok   atomic.Bool     // a batch of it committed
+	evs  []eventstore.Event
+	gone bool // only followGroup touches evs and gone
 }
 
-// followGroup follows the log with several projections at once on a store
-// with a single writer (SQLite): each round reads what arrived after every
-// projection's checkpoint (one log read, shared through the window) and
-// applies it to all of them in one transaction, which advances every
-// checkpoint, so an event costs one write turn and one commit rather than
-// one per projection. Each projection's batch still locks and compares its
-// checkpoint row (applyBatch), so every event is applied exactly once.
+// group is the set of members the group loop applies batches to.
+type group struct {
+	mu     sync.Mutex
+	joined []*member
+	kick   chan struct{} // capacity 1: a member joined
+}
+
+func newGroup() *group { return &group{kick: make(chan struct{}, 1)} }
+
+func (g *group) join(m *member) {
+	g.mu.Lock()
+	g.joined = append(g.joined, m)
+	g.mu.Unlock()
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (g *group) take() []*member {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	ms := g.joined
+	g.joined = nil
+	return ms
+}
+
+// followGroup follows the log with every projection this replica leads at
+// once: each round reads what arrived after every member's checkpoint (one
+// log read, shared through the window) and applies it to all of them in
+// one transaction, which advances every checkpoint; so an event costs one
+// write turn (on SQLite, one per file), one commit and one WaitFor wake-up
+// rather than one per projection. Each member's batch still locks and
+// compares its checkpoint row (applyBatch), so every event is applied
+// exactly once, whatever other runners do.
 //
-// A projection whose batch fails is left out: the transaction is rolled
-// back and applied again at once without it, and the failing projection is
-// retried alone (its own transaction) with back-off until it succeeds, then
-// rejoins the group; so one failing projection never stalls the others. A
-// projection whose version changed is handed to spawn, which rebuilds it
-// and follows it on its own, while the group keeps following.
-func (r *Runner) followGroup(ctx context.Context, ts []*tracked, spawn func(*tracked)) {
-	ms := make([]*member, 0, len(ts))
-	for _, t := range ts {
-		ms = append(ms, &member{t: t, backoff: r.opts.LeaderRetry})
-		t.setLeader(true)
-	}
-	defer func() {
-		for _, m := range ms {
-			m.t.setLeader(false)
+// A member whose batch fails is given back to its lead loop (which retries
+// it with back-off) and the transaction is rolled back and applied again at
+// once without it: one failing projection never stalls the others. A
+// member whose checkpoint moved or whose generation was switched is
+// reloaded; one whose version changed is given back to be rebuilt outside
+// the group. Members whose leadership is lost are dropped.
+func (r *Runner) followGroup(ctx context.Context, g *group) {
+	var ms, batch []*member
+	leave := func(m *member, err error) {
+		if !m.gone {
+			m.gone = true
+			m.left <- err
 		}
-	}()
-	fail := func(m *member, err error, solo bool) {
-		if ctx.Err() != nil {
-			return
-		}
-		m.t.setErr(err)
-		r.log.Error("projections: projection failed; retrying", "projection", m.t.p.Name(), "err", err, "retry", m.backoff)
-		m.ready, m.solo = false, m.solo || solo
-		m.retryAt = time.Now().Add(m.backoff)
-		m.backoff = min(m.backoff*2, 30*time.Second)
 	}
-	var batch, solo []*member
 	for ctx.Err() == nil {
-		now := time.Now()
-		var next time.Time // the earliest retry of a member in back-off
+		ms = append(ms, g.take()...)
+		ms = slices.DeleteFunc(ms, func(m *member) bool { return m.gone || m.lctx.Err() != nil })
 		var low eventstore.Position
 		haveLow := false
-		batch, solo = batch[:0], solo[:0]
-		for i := 0; i < len(ms); i++ {
-			m := ms[i]
-			if now.Before(m.retryAt) {
-				if next.IsZero() || m.retryAt.Before(next) {
-					next = m.retryAt
-				}
-				continue
-			}
-			if !m.ready {
-				g, err := r.prepareWith(ctx, m.t, false)
-				if errors.Is(err, errNeedsRebuild) {
-					// Rebuilding may take long: not in the group's turn.
-					ms = slices.Delete(ms, i, i+1)
-					i--
-					m.t.setLeader(false)
-					spawn(m.t)
-					continue
-				}
+		batch = batch[:0]
+		for _, m := range ms {
+			if m.g.tables == nil {
+				gs, err := r.prepareWith(m.lctx, m.t, false)
 				if err != nil {
-					fail(m, err, false)
+					leave(m, err)
 					continue
 				}
-				m.g, m.ready = g, true
+				m.g = gs
 			}
-			evs, err := r.tail.read(ctx, r.store, m.g.pos, r.opts.BatchSize)
+			evs, err := r.tail.read(m.lctx, r.store, m.g.pos, r.opts.BatchSize)
 			if err != nil {
-				fail(m, fmt.Errorf("projections: %s: read log: %w", m.t.p.Name(), err), false)
+				leave(m, fmt.Errorf("projections: %s: read log: %w", m.t.p.Name(), err))
 				continue
 			}
 			m.evs = evs
 			switch {
-			case len(evs) > 0 && m.solo:
-				solo = append(solo, m)
 			case len(evs) > 0:
 				batch = append(batch, m)
 			case !haveLow || m.g.pos.Compare(low) < 0:
 				low, haveLow = m.g.pos, true
 			}
 		}
-		for _, m := range solo {
-			err := r.commit(ctx, m.t, m.g, m.evs)
-			switch {
-			case err == nil:
-				m.g.pos = m.evs[len(m.evs)-1].Position
-				m.solo, m.retryAt, m.backoff = false, time.Time{}, r.opts.LeaderRetry
-			case errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched):
-				m.ready = false
-			default:
-				fail(m, err, true)
-			}
-		}
 		if len(batch) > 0 {
-			r.commitGroup(ctx, batch, fail)
+			r.commitGroup(ctx, batch, leave)
 			continue
 		}
-		if len(solo) > 0 {
-			continue
+		if len(ms) > 0 && !haveLow {
+			continue // every member left
 		}
 		// Nothing to apply: wait for the log to move past the lowest
-		// checkpoint, or for the next retry.
-		wctx, cancel := ctx, context.CancelFunc(func() {})
-		if !next.IsZero() {
-			wctx, cancel = context.WithDeadline(ctx, next)
-		}
+		// checkpoint, or for a member to join.
+		wctx, cancel := context.WithCancel(ctx)
+		woken := make(chan struct{})
+		go func() {
+			defer close(woken)
+			select {
+			case <-g.kick:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
 		var err error
 		if haveLow {
 			err = r.store.WaitAfter(wctx, low)
@@ -755,18 +753,22 @@ func (r *Runner) followGroup(ctx context.Context, ts []*tracked, spawn func(*tra
 			<-wctx.Done()
 		}
 		cancel()
-		if err != nil && wctx.Err() == nil && ctx.Err() == nil {
+		<-woken
+		if err != nil && !errors.Is(err, context.Canceled) && ctx.Err() == nil {
 			r.log.Error("projections: wait for the log", "err", err)
 			sleep(ctx, r.opts.LeaderRetry)
 		}
 	}
+	for _, m := range append(ms, g.take()...) {
+		leave(m, ctx.Err())
+	}
 }
 
 // commitGroup applies each member's batch in one transaction and publishes
-// the changes. A member whose batch fails is reported to fail (or, when
-// its checkpoint moved, reloaded), and the others are applied again
-// without it.
-func (r *Runner) commitGroup(ctx context.Context, batch []*member, fail func(*member, error, bool)) {
+// the changes. A member whose batch fails leaves (or, when its checkpoint
+// moved or its generation was switched, is reloaded), and the others are
+// applied again without it.
+func (r *Runner) commitGroup(ctx context.Context, batch []*member, leave func(*member, error)) {
 	for len(batch) > 0 && ctx.Err() == nil {
 		bad, err := r.tryGroup(ctx, batch)
 		if err == nil {
@@ -775,14 +777,14 @@ func (r *Runner) commitGroup(ctx context.Context, batch []*member, fail func(*me
 		if bad == nil {
 			// Not one member's fault (begin, commit): all retry later.
 			for _, m := range batch {
-				fail(m, err, false)
+				leave(m, err)
 			}
 			return
 		}
 		if errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched) {
-			bad.ready = false
+			bad.g.tables = nil // reloaded next round
 		} else {
-			fail(bad, err, true)
+			leave(bad, err)
 		}
 		batch = slices.DeleteFunc(batch, func(m *member) bool { return m == bad })
 	}
@@ -792,8 +794,10 @@ func (r *Runner) commitGroup(ctx context.Context, batch []*member, fail func(*me
 // error and the member whose batch failed (nil when none did).
 func (r *Runner) tryGroup(ctx context.Context, batch []*member) (*member, error) {
 	d := r.db.Dialect()
-	r.writeMu.Lock()
-	defer r.writeMu.Unlock()
+	if d == rmstore.SQLite {
+		r.writeMu.Lock()
+		defer r.writeMu.Unlock()
+	}
 	tx, err := r.db.Begin(ctx)
 	if err != nil {
 		return nil, err
@@ -802,7 +806,7 @@ func (r *Runner) tryGroup(ctx context.Context, batch []*member) (*member, error)
 	cs := make([]Change, 0, len(batch))
 	for _, m := range batch {
 		keys, err := applyBatch(ctx, tx, d, m.t.p, m.g, true, m.evs)
-		if err == nil {
+		if err == nil && len(batch) > 1 {
 			// Run this member's queued writes now, so that a failing
 			// statement is blamed on it.
 			err = tx.Flush(ctx)
@@ -815,12 +819,15 @@ func (r *Runner) tryGroup(ctx context.Context, batch []*member) (*member, error)
 		cs = append(cs, c)
 	}
 	if err := tx.Commit(ctx); err != nil {
+		if len(batch) == 1 {
+			return batch[0], err
+		}
 		return nil, err
 	}
 	for _, m := range batch {
 		m.g.pos = m.evs[len(m.evs)-1].Position
 		m.t.count(len(m.evs))
-		m.backoff = r.opts.LeaderRetry
+		m.ok.Store(true)
 	}
 	r.publishLocalAll(cs)
 	return nil, nil

@@ -490,8 +490,8 @@ func waitCheckpoint(t *testing.T, ctx context.Context, r *projections.Runner, na
 }
 
 // TestFollowFailureIsolated runs three projections live, one of which
-// fails in the middle of the first batch (on SQLite the three share one
-// transaction, which is then rolled back and applied again without it):
+// fails in the middle of the first batch (the three share one transaction,
+// which is then rolled back and applied again without it):
 // the other two keep following and apply every event exactly once; once
 // the failure is gone, the third catches up, also exactly once. Then a
 // restart with a changed version of one projection rebuilds it while the
