@@ -7,16 +7,17 @@ import (
 	"shenguan/eventstore"
 )
 
-// decodeMemoSize bounds each of the two generations of the memo of Decode:
-// it holds at least the last decodeMemoSize events decoded, more than a
-// rebuild's chunk of about 10 000 events plus the pages its reader
-// prepares ahead (Prepare).
+// decodeMemoSize bounds the memo of Decode: it holds the last
+// decodeMemoSize events decoded, more than a rebuild's chunk of about
+// 10 000 events plus the pages its reader prepares ahead (Prepare).
 const decodeMemoSize = 16384
 
 var decodeMemo = struct {
 	sync.Mutex
-	cur, old map[string]domain.Event
-}{cur: make(map[string]domain.Event, decodeMemoSize)}
+	m    map[string]domain.Event
+	ring [decodeMemoSize]string // ids in the order they were added
+	next int                    // the oldest entry of ring, replaced next
+}{m: make(map[string]domain.Event, decodeMemoSize)}
 
 // Decode decodes an event with Registry, remembering the last several
 // thousand by id: the read models of this folder (casefile, obligation,
@@ -27,10 +28,7 @@ var decodeMemo = struct {
 // Evolve functions copy what they keep).
 func Decode(e eventstore.Event) (domain.Event, error) {
 	decodeMemo.Lock()
-	ev, ok := decodeMemo.cur[e.ID]
-	if !ok {
-		ev, ok = decodeMemo.old[e.ID]
-	}
+	ev, ok := decodeMemo.m[e.ID]
 	decodeMemo.Unlock()
 	if ok {
 		return ev, nil
@@ -40,12 +38,16 @@ func Decode(e eventstore.Event) (domain.Event, error) {
 		return nil, err
 	}
 	decodeMemo.Lock()
-	if len(decodeMemo.cur) >= decodeMemoSize {
-		decodeMemo.old = decodeMemo.cur
-		decodeMemo.cur = make(map[string]domain.Event, decodeMemoSize)
+	defer decodeMemo.Unlock()
+	if _, ok := decodeMemo.m[e.ID]; ok {
+		return ev, nil // decoded concurrently
 	}
-	decodeMemo.cur[e.ID] = ev
-	decodeMemo.Unlock()
+	if old := decodeMemo.ring[decodeMemo.next]; old != "" {
+		delete(decodeMemo.m, old)
+	}
+	decodeMemo.ring[decodeMemo.next] = e.ID
+	decodeMemo.next = (decodeMemo.next + 1) % decodeMemoSize
+	decodeMemo.m[e.ID] = ev
 	return ev, nil
 }
 
