@@ -275,25 +275,13 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 // projections concurrently, each on its own view of tx (txView), so that
 // the folding of one overlaps the statements of another; the writes of
 // each reach tx in order.
-//
-// On SQLite they run one after the other on tx itself: rmstore.Inserts
-// writes anonymous parameters only on a SQLite transaction of its own
-// (numbered ones cost the driver a quadratic lookup), which a view is not.
 func applyChunk(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, projs []Projection, gens []genState, events []eventstore.Event) error {
-	if d == rmstore.SQLite {
-		for i, p := range projs {
-			if _, err := applyBatch(ctx, tx, d, p, gens[i], false, events); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 	var mu sync.Mutex
 	views := make([]*txView, len(projs))
 	errs := make([]error, len(projs))
 	var wg sync.WaitGroup
 	for i, p := range projs {
-		views[i] = &txView{mu: &mu, tx: tx}
+		views[i] = &txView{mu: &mu, tx: tx, sqlite: d == rmstore.SQLite}
 		wg.Go(func() {
 			_, errs[i] = applyBatch(ctx, views[i], d, p, gens[i], false, events)
 		})
