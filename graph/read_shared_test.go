@@ -3,10 +3,13 @@ package graph
 import (
 	"context"
 	"errors"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"shenguan/eventstore"
 	"shenguan/projections"
+	"shenguan/projections/rmstore"
 )
 
 // TestSharedRead checks when subscribers reuse a shared read: for a change
@@ -60,5 +63,76 @@ func TestSharedRead(t *testing.T) {
 	s.release(k)
 	if len(s.entries) != 0 {
 		t.Fatal("entry kept after its last subscriber left")
+	}
+}
+
+// TestWatchViewsAndAlerts: a view subscription (latest) that is not read
+// while changes come gets the newest view next, not the stale ones; an
+// alert subscription delivers every value, in order.
+func TestWatchViewsAndAlerts(t *testing.T) {
+	ctx := t.Context()
+	db, err := rmstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "rm.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	r := &Resolver{ReadDB: db, Catalog: projections.NewCatalog(db), Broker: projections.NewBroker()}
+	publish := func(keys ...string) { r.Broker.Publish(projections.Change{Projection: "p", Keys: keys}) }
+
+	reads := 0
+	readDone := make(chan int, 100)
+	views, err := watch(ctx, r, "view", projections.MatchKeys("view"), true,
+		func(context.Context, *projections.Change) ([]int, error) {
+			reads++
+			readDone <- reads
+			return []int{reads}, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-readDone
+	if v := <-views; v != 1 {
+		t.Fatalf("first view = %d, want 1", v)
+	}
+	for want := 2; want <= 11; want++ { // ten changes, none taken by the client
+		publish("view")
+		if got := <-readDone; got != want {
+			t.Fatalf("read %d, want %d", got, want)
+		}
+	}
+	if v := <-views; v != 11 {
+		t.Errorf("after ten unread changes the next view = %d, want the newest (11)", v)
+	}
+	publish("view")
+	<-readDone
+	if v := <-views; v != 12 {
+		t.Errorf("next view = %d, want 12 (the stale views are gone)", v)
+	}
+
+	alerts, err := watch(ctx, r, "alerts", projections.MatchKeys("alert"), false,
+		func(_ context.Context, c *projections.Change) ([]string, error) {
+			if c == nil {
+				return []string{"first"}, nil
+			}
+			var out []string
+			for _, k := range c.Keys {
+				if k != "alert" {
+					out = append(out, k)
+				}
+			}
+			return out, nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", "c", "d"} {
+		publish("alert", k)
+	}
+	var got []string
+	for len(got) < 5 {
+		got = append(got, <-alerts)
+	}
+	if strings.Join(got, ",") != "first,a,b,c,d" {
+		t.Errorf("alerts = %v, want every one in order", got)
 	}
 }

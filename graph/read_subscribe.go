@@ -21,10 +21,13 @@ import (
 // the broker before it reads its first value (no change can slip between
 // them), re-reads its read model when a change names its key (coalescing
 // the changes that arrived meanwhile), and forwards in a select on the
-// context. A subscriber that does not keep up is dropped: the broker closes
-// its channel when it falls SubscriberBuffer changes behind, and the events
-// tail gives up after slowSubscriberTimeout; the subscription then ends
-// (the client gets "complete" and may subscribe again). Everything ends
+// context. A view subscription (inbox, case) that does not keep up gets the
+// newest view next, skipping the ones it missed. An alert subscriber that
+// does not keep up is dropped: the broker closes its channel when it falls
+// SubscriberBuffer changes behind, and the events tail gives up after
+// slowSubscriberTimeout; the subscription then ends (the client gets
+// "complete" and may subscribe again). A client that stops reading its
+// websocket is dropped by the transport (write timeout). Everything ends
 // when the websocket's context is done.
 
 // slowSubscriberTimeout is how long a subscriber may take to accept one
@@ -40,9 +43,14 @@ var errNoBroker = errors.New("graph: the resolver has no broker of projection ch
 // watch subscribes to the broker with filter and returns a channel fed by
 // read: once at once (c nil), then after each change (changes that queued
 // up in the meantime are read once); read returns the values to emit,
-// perhaps none. An error ends the subscription (logged). The channel is closed when ctx is done,
-// the broker dropped the subscriber, or read failed.
-func watch[T any](ctx context.Context, r *Resolver, what string, filter projections.Filter,
+// perhaps none. With latest, each value is a whole view that supersedes
+// the ones before: a value the client has not taken yet is replaced by a
+// newer one, so a subscriber that falls behind (a busy server, many
+// subscribers) gets the newest view next instead of working through stale
+// ones. Without it every value is delivered. An error ends the subscription
+// (logged). The channel is closed when ctx is done, the broker dropped the
+// subscriber, or read failed.
+func watch[T any](ctx context.Context, r *Resolver, what string, filter projections.Filter, latest bool,
 	read func(ctx context.Context, c *projections.Change) ([]T, error)) (<-chan T, error) {
 	if r.Broker == nil {
 		return nil, errNoBroker
@@ -51,23 +59,36 @@ func watch[T any](ctx context.Context, r *Resolver, what string, filter projecti
 		return nil, err
 	}
 	changes := r.Broker.Subscribe(ctx, filter)
-	first, err := read(ctx, nil)
+	pending, err := read(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan T, len(first)+1)
-	for _, v := range first {
-		out <- v
-	}
+	out := make(chan T)
 	go func() {
 		defer close(out)
 		for {
+			// Offer the next pending value while listening for changes.
+			var send chan<- T
+			var next T
+			if len(pending) > 0 {
+				send, next = out, pending[0]
+			}
+			// Values that must all be delivered are, before the next change
+			// is taken (the broker drops a subscriber that falls too far
+			// behind); views are replaced instead.
+			listen := changes
+			if !latest && len(pending) > 0 {
+				listen = nil
+			}
 			var c projections.Change
 			var open bool
 			select {
 			case <-ctx.Done():
 				return
-			case c, open = <-changes:
+			case send <- next:
+				pending = pending[1:]
+				continue
+			case c, open = <-listen:
 				if !open {
 					return // dropped by the broker, or ctx done
 				}
@@ -94,13 +115,10 @@ func watch[T any](ctx context.Context, r *Resolver, what string, filter projecti
 				}
 				return
 			}
-			for _, v := range vs {
-				select {
-				case out <- v:
-				case <-ctx.Done():
-					return
-				}
+			if latest && len(vs) > 0 {
+				pending = pending[:0]
 			}
+			pending = append(pending, vs...)
 		}
 	}()
 	return out, nil
@@ -113,7 +131,7 @@ func watch[T any](ctx context.Context, r *Resolver, what string, filter projecti
 func (r *Resolver) inboxChanges(ctx context.Context, unit string, first int) (<-chan *model.InboxConnection, error) {
 	key := sharedKey{broker: r.Broker, what: "inbox", id: unit, n: first}
 	e := inboxReads.acquire(key)
-	ch, err := watch(ctx, r, "inboxChanged", projections.MatchKeys("inbox:"+unit),
+	ch, err := watch(ctx, r, "inboxChanged", projections.MatchKeys("inbox:"+unit), true,
 		func(ctx context.Context, c *projections.Change) ([]*model.InboxConnection, error) {
 			v, err := e.read(ctx, c, func(ctx context.Context) (*model.InboxConnection, error) {
 				return r.inbox(ctx, unit, first, "")
@@ -213,7 +231,7 @@ func (r *Resolver) caseChanges(ctx context.Context, a domain.Actor, id string) (
 	if _, err := r.caseFor(ctx, a, id); err != nil {
 		return nil, err
 	}
-	return watch(ctx, r, "caseChanged", projections.MatchKeys("case:"+id),
+	return watch(ctx, r, "caseChanged", projections.MatchKeys("case:"+id), true,
 		func(ctx context.Context, _ *projections.Change) ([]*casefile.Case, error) {
 			c, err := r.caseFor(ctx, a, id)
 			if err != nil {
@@ -270,7 +288,7 @@ func (r *Resolver) obligationAlerts(ctx context.Context, a domain.Actor) (<-chan
 		}
 		return nil
 	}
-	return watch(ctx, r, "obligationAlerts", projections.MatchKeys("obligations:"+unit),
+	return watch(ctx, r, "obligationAlerts", projections.MatchKeys("obligations:"+unit), false,
 		func(ctx context.Context, c *projections.Change) ([]*model.ObligationAlert, error) {
 			if c == nil {
 				return nil, seed(ctx)
