@@ -134,8 +134,7 @@ func (s *Store) wakeChan() <-chan struct{} {
 // after pos has committed but is not visible yet (an older transaction,
 // often a read model's, still holds the snapshot's xmin back), no
 // notification tells when that transaction ends, so it re-checks soon:
-// after blockedFirst, then twice as long each time, up to the recheck
-// interval.
+// after blockedFirst, then twice as long each time, up to blockedMax.
 func (s *Store) WaitAfter(ctx context.Context, pos eventstore.Position) error {
 	t := time.NewTimer(s.cfg.recheck)
 	defer t.Stop()
@@ -169,7 +168,7 @@ func (s *Store) WaitAfter(ctx context.Context, pos eventstore.Position) error {
 		}
 		next := s.cfg.recheck
 		if pending {
-			blocked = min(max(2*blocked, blockedFirst), s.cfg.recheck)
+			blocked = min(max(2*blocked, blockedFirst), blockedMax, s.cfg.recheck)
 			next = blocked
 		}
 		t.Reset(next)
@@ -185,3 +184,8 @@ func (s *Store) WaitAfter(ctx context.Context, pos eventstore.Position) error {
 // blockedFirst is how soon WaitAfter re-checks when a committed event is
 // held back by an older running transaction.
 const blockedFirst = time.Millisecond
+
+// blockedMax is the longest interval between two such re-checks: a long
+// transaction elsewhere in the cluster (a rebuild, a report) holds every
+// append back, and a waiter should see them within this once it ends.
+const blockedMax = 20 * time.Millisecond

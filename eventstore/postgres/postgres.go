@@ -91,7 +91,7 @@
 // it ends (it may not even be an append: a read model's transaction in the
 // same cluster holds xmin back just the same). So a waiter that finds a
 // committed event held back re-checks soon (after 1 ms, then twice as long
-// each time), and every waiter re-checks on a slow timer
+// each time, at most every 20 ms), and every waiter re-checks on a slow timer
 // (WithRecheckInterval, default 1 s), which bounds the extra delay after a
 // lost notification (listener reconnecting, a writer crashing). Waiters
 // never poll in a tight loop.
