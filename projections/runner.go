@@ -546,7 +546,14 @@ type logTail struct {
 	mu   sync.Mutex // held while reading the store: concurrent misses read once
 	from eventstore.Position
 	evs  []eventstore.Event
+	// atHead: the last store read came back short, so the next one most
+	// likely finds a few events; it asks for tailProbe first, since a
+	// store allocates room for as many events as asked for.
+	atHead bool
 }
+
+// tailProbe is the first read's limit when following at the log's head.
+const tailProbe = 64
 
 // read returns up to limit events after pos: from the window when it holds
 // events after pos, otherwise from the store (the window then grows when
@@ -558,10 +565,23 @@ func (c *logTail) read(ctx context.Context, store eventstore.Store, pos eventsto
 	if evs := c.after(pos, limit); len(evs) > 0 {
 		return evs, nil
 	}
-	evs, err := store.ReadAll(ctx, pos, limit)
+	n := limit
+	if c.atHead && limit > tailProbe {
+		n = tailProbe
+	}
+	evs, err := store.ReadAll(ctx, pos, n)
+	if err == nil && n < limit && len(evs) == n {
+		// More than the probe: read the rest of the batch.
+		var more []eventstore.Event
+		if more, err = store.ReadAll(ctx, evs[n-1].Position, limit-n); err == nil {
+			evs = append(evs, more...)
+		}
+	}
 	if err != nil || len(evs) == 0 {
+		c.atHead = err == nil
 		return evs, err
 	}
+	c.atHead = len(evs) < limit
 	switch n := len(c.evs); {
 	case n > 0 && c.evs[n-1].Position == pos:
 		c.evs = append(c.evs, evs...)

@@ -80,6 +80,20 @@ func TestLogTail(t *testing.T) {
 	if want := positions[len(positions)-1]; pos != want {
 		t.Fatalf("followed to %s, log ends at %s", pos, want)
 	}
+	// At the head the window reads a probe of tailProbe events first; a
+	// batch longer than that still comes back whole, in one read.
+	if !c.atHead {
+		t.Fatal("at the log's head: atHead = false")
+	}
+	appendN(tailProbe + 36)
+	got, err := c.read(ctx, s, pos, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != tailProbe+36 {
+		t.Fatalf("read at the head after %d appends: %d events", tailProbe+36, len(got))
+	}
+	check(pos, 1000)
 	// An old position (a projection far behind) still reads correctly.
 	check(positions[1], 50)
 	check(positions[len(positions)-2], 50)
