@@ -38,6 +38,7 @@ type benchConfig struct {
 	Rate        float64       // mutations per second (open loop)
 	Duration    time.Duration // how long mutations and queries run
 	Queries     int           // concurrent case-list query workers
+	QueryUnits  []string      // units whose case lists the workers read (the bench units when empty)
 	Subscribers int           // websocket subscribers held during the run
 	Units       int           // supervising units the cases and subscribers spread over
 	Receive     bool          // every other mutation receives the previously pushed case
@@ -58,15 +59,21 @@ func runBench(ctx context.Context, args []string) error {
 	fs.StringVar(&c.Token, "token", "", "使用此身份令牌（须同时具备 SERVICE_OFFICE、APPROVER、SUPERVISOR 角色）；不给出时用开发密钥为各角色签发")
 	dataDir := fs.String("data-dir", envOr("SHENGUAN_DATA_DIR", "./data"), "服务的数据`目录`（读取开发密钥 jwt-secret）")
 	jc := addJWTFlags(fs, false)
-	fs.Float64Var(&c.Rate, "rate", 200, "每秒变更数（定时发送，延迟从计划发送时刻算起）")
+	fs.Float64Var(&c.Rate, "rate", 200, "每秒变更数（定时发送，延迟从计划发送时刻算起；0 为只查询）")
 	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "施压`时长`（上限 30m）")
 	fs.IntVar(&c.Queries, "queries", 4, "并发执行办件列表查询的工作者数")
+	queryUnits := fs.String("query-units", "", "查询工作者读取其办件列表的监管`部门`（逗号分隔，如 shenguan demo 的 cgw,rsj；默认为压测单位）")
 	fs.IntVar(&c.Subscribers, "subscribers", 100, "保持的 websocket 订阅者数（inboxChanged，上限 20000）")
 	fs.IntVar(&c.Units, "units", 10, "办件与订阅者分布的监管部门数")
 	fs.BoolVar(&c.Receive, "receive", true, "每隔一次变更查收上一件推送的办件（receivePush）")
 	fs.BoolVar(&c.Seed, "seed", true, "先登记压测用的单位与事项（幂等）")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	for u := range strings.SplitSeq(*queryUnits, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			c.QueryUnits = append(c.QueryUnits, u)
+		}
 	}
 	if err := c.check(); err != nil {
 		return err
@@ -101,8 +108,10 @@ func (c *benchConfig) check() error {
 		return usagef("bench 只对本机回环地址施压，%q 不是", u.Hostname())
 	}
 	switch {
-	case c.Rate <= 0 || c.Rate > 10000:
-		return usagef("--rate 应在 (0, 10000] 之间")
+	case c.Rate < 0 || c.Rate > 10000:
+		return usagef("--rate 应在 [0, 10000] 之间")
+	case c.Rate == 0 && c.Queries == 0:
+		return usagef("--rate 0 时须有查询工作者（--queries）")
 	case c.Duration <= 0 || c.Duration > benchMaxDuration:
 		return usagef("--duration 应在 (0, %v] 之间", benchMaxDuration)
 	case c.Subscribers < 0 || c.Subscribers > benchMaxSubscribers:
@@ -143,6 +152,7 @@ type benchRun struct {
 	start  time.Time
 
 	stats    map[string]*benchStats
+	order    []string // the report's rows
 	sentAt   sync.Map // case id → scheduled send time (time.Time)
 	pushed   chan string
 	subsOpen atomic.Int64
@@ -262,7 +272,14 @@ func bench(ctx context.Context, c benchConfig) error {
 		stats:  map[string]*benchStats{},
 		pushed: make(chan string, 100000),
 	}
-	for _, k := range []string{"pushApproval", "receivePush", "cases query", "inboxChanged delivery", "subscribe"} {
+	b.order = []string{"pushApproval", "receivePush"}
+	for w := range max(c.Queries, 1) {
+		if k := b.queryKey(w); !slices.Contains(b.order, k) {
+			b.order = append(b.order, k)
+		}
+	}
+	b.order = append(b.order, "subscribe", "inboxChanged delivery")
+	for _, k := range b.order {
 		b.stats[k] = &benchStats{}
 	}
 	office, err := b.token("bench-office", benchOffice, domain.RoleServiceOffice, domain.RoleApprover)
@@ -280,10 +297,15 @@ func bench(ctx context.Context, c benchConfig) error {
 	var subs sync.WaitGroup
 	if c.Subscribers > 0 {
 		fmt.Fprintf(c.Out, "连接 %d 个订阅者……\n", c.Subscribers)
+		before, merr := b.serverMemory(ctx)
 		if err := b.subscribeAll(runCtx, &subs); err != nil {
 			stop()
 			subs.Wait()
 			return err
+		}
+		after, err := b.serverMemory(ctx)
+		if merr == nil && err == nil {
+			b.reportMemory(before, after)
 		}
 	}
 
@@ -299,7 +321,11 @@ func bench(ctx context.Context, c benchConfig) error {
 	}
 	progress := make(chan struct{})
 	go func() { defer close(progress); b.progress(loadCtx) }()
-	b.mutations(loadCtx, office, &work)
+	if c.Rate > 0 {
+		b.mutations(loadCtx, office, &work)
+	} else {
+		<-loadCtx.Done()
+	}
 	work.Wait()
 	<-progress
 	// Late subscription messages of the last mutations.
@@ -433,27 +459,117 @@ func (b *benchRun) mutations(ctx context.Context, office string, wg *sync.WaitGr
 	}
 }
 
+// queryUnit is the unit whose case list worker w reads.
+func (b *benchRun) queryUnit(w int) string {
+	if u := b.c.QueryUnits; len(u) > 0 {
+		return u[w%len(u)]
+	}
+	return benchUnit(w % b.c.Units)
+}
+
+// queryKey names the statistics of worker w's queries: one row for the
+// bench units, one per unit named by --query-units.
+func (b *benchRun) queryKey(w int) string {
+	if len(b.c.QueryUnits) == 0 {
+		return "cases query"
+	}
+	return "cases " + b.queryUnit(w)
+}
+
 // queryWorker runs the case list of one supervising unit back to back.
 func (b *benchRun) queryWorker(ctx context.Context, w int) {
-	k := w % b.c.Units
-	tok, err := b.token(fmt.Sprintf("bench-reader-%d", w), benchUnit(k), domain.RoleSupervisor)
+	unit, st := b.queryUnit(w), b.stats[b.queryKey(w)]
+	tok, err := b.token(fmt.Sprintf("bench-reader-%d", w), unit, domain.RoleSupervisor)
 	if err != nil {
-		b.stats["cases query"].fail(err)
+		st.fail(err)
 		return
 	}
 	for ctx.Err() == nil {
 		start := time.Now()
-		_, err := b.post(ctx, tok, benchCaseList, map[string]any{"u": benchUnit(k)})
+		_, err := b.post(ctx, tok, benchCaseList, map[string]any{"u": unit})
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
-			b.stats["cases query"].fail(err)
+			st.fail(err)
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		b.stats["cases query"].ok(time.Since(start))
+		st.ok(time.Since(start))
 	}
+}
+
+// serverMemory is what the server's /metrics says about its memory.
+type serverMemory struct {
+	heap, stack, rss, goroutines float64
+}
+
+// serverMemory reads the server's /metrics after asking it for a garbage
+// collection (/debug/pprof/heap?gc=1, when serve runs with --pprof).
+func (b *benchRun) serverMemory(ctx context.Context) (serverMemory, error) {
+	u, _ := url.Parse(b.c.URL)
+	get := func(path string) ([]byte, error) {
+		u.Path, u.RawQuery = path, ""
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			u.Path, u.RawQuery = path[:i], path[i+1:]
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := b.client.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("%s: HTTP %d", path, resp.StatusCode)
+		}
+		return body, err
+	}
+	_, _ = get("/debug/pprof/heap?gc=1") // without --pprof the figures include garbage
+	body, err := get("/metrics")
+	if err != nil {
+		return serverMemory{}, err
+	}
+	var m serverMemory
+	for line := range strings.SplitSeq(string(body), "\n") {
+		name, val, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "go_memstats_heap_inuse_bytes":
+			m.heap = v
+		case "go_memstats_stack_inuse_bytes":
+			m.stack = v
+		case "process_resident_memory_bytes":
+			m.rss = v
+		case "go_goroutines":
+			m.goroutines = v
+		}
+	}
+	if m.heap == 0 || m.rss == 0 {
+		return m, errors.New("/metrics 中没有内存指标")
+	}
+	return m, nil
+}
+
+// reportMemory prints the server's memory per connected, idle subscriber.
+func (b *benchRun) reportMemory(before, after serverMemory) {
+	n := float64(b.subsOpen.Load())
+	if n == 0 {
+		return
+	}
+	kb := func(a, z float64) float64 { return (z - a) / n / 1024 }
+	fmt.Fprintf(b.c.Out, "服务端每个空闲订阅者（%d 个连接前后之差 / 连接数）：堆 %.1f KB，栈 %.1f KB，RSS %.1f KB，协程 %.1f 个\n",
+		int(n), kb(before.heap, after.heap), kb(before.stack, after.stack), kb(before.rss, after.rss),
+		(after.goroutines-before.goroutines)/n)
 }
 
 // subscribeAll connects the subscribers (50 at a time) and returns once
@@ -613,7 +729,13 @@ func (b *benchRun) progress(ctx context.Context) {
 		}
 		pOK, pErr := b.stats["pushApproval"].counts()
 		rOK, rErr := b.stats["receivePush"].counts()
-		qOK, qErr := b.stats["cases query"].counts()
+		var qOK, qErr int
+		for _, k := range b.order {
+			if strings.HasPrefix(k, "cases ") {
+				ok, errs := b.stats[k].counts()
+				qOK, qErr = qOK+ok, qErr+errs
+			}
+		}
 		dOK, _ := b.stats["inboxChanged delivery"].counts()
 		fmt.Fprintf(b.c.Out, "%5.0fs  变更 %d（错 %d）  查询 %d（错 %d）  推送送达 %d  订阅者 %d  在途 %d\n",
 			time.Since(b.start).Seconds(), pOK+rOK, pErr+rErr, qOK, qErr, dOK, b.subsOpen.Load(), b.inFlight.Load())
@@ -627,7 +749,7 @@ func (b *benchRun) report(elapsed time.Duration) {
 	fmt.Fprintf(w, "%-22s %8s %6s %8s %9s %9s %9s %9s\n", "操作", "成功", "错误", "每秒", "p50", "p95", "p99", "max")
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) }
 	var samples []string
-	for _, k := range []string{"pushApproval", "receivePush", "cases query", "subscribe", "inboxChanged delivery"} {
+	for _, k := range b.order {
 		n, errs, p50, p95, p99, mx, sample := b.stats[k].summary()
 		if n == 0 && errs == 0 {
 			continue

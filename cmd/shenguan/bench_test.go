@@ -82,5 +82,24 @@ func TestBenchAgainstRunningServer(t *testing.T) {
 	if !strings.Contains(out, "p99") || strings.Count(out, "订阅者") < 2 {
 		t.Errorf("report lacks percentiles or progress lines:\n%s", out)
 	}
+	if !regexp.MustCompile(`服务端每个空闲订阅者（4 个连接.*堆 -?[0-9.]+ KB.*协程 [0-9.]+ 个`).MatchString(out) {
+		t.Errorf("no memory per idle subscriber (from the server's /metrics):\n%s", out)
+	}
+
+	// Queries only (--rate 0), of named units: one row per unit, no mutation.
+	code, out, errOut = shenguan(t, ctx, "bench", "--url", "http://"+m.Addr()+"/graphql", "--data-dir", dir,
+		"--rate", "0", "--duration", "1s", "--queries", "2", "--subscribers", "0", "--seed=false",
+		"--query-units", benchUnit(0)+","+benchUnit(1))
+	if code != 0 {
+		t.Fatalf("bench --rate 0 = %d: %s", code, errOut)
+	}
+	for _, u := range []string{benchUnit(0), benchUnit(1)} {
+		if n, errs := row("cases " + u); n == 0 || errs != 0 {
+			t.Errorf("cases of %s: %d ok, %d errors:\n%s", u, n, errs, out)
+		}
+	}
+	if strings.Contains(out, "pushApproval") {
+		t.Errorf("--rate 0 sent mutations:\n%s", out)
+	}
 	_ = time.Second
 }
