@@ -659,17 +659,41 @@ func (b *benchRun) subscriber(ctx context.Context, wsURL, token string, ready fu
 			return
 		}
 		now := time.Now()
+		// Inbox messages are by far the most frequent: their case ids are
+		// picked out of the bytes (the bench's own query fixes their shape)
+		// so that the client spends little of the machine's CPU on them.
+		if bytes.Contains(data, []byte(`"type":"next"`)) {
+			ids := benchCaseIDs(data)
+			if first {
+				first = false
+				st.ok(time.Since(start))
+				b.subsOpen.Add(1)
+				ready(nil)
+				for _, id := range ids { // the backlog is not a delivery
+					seen[string(id)] = true
+				}
+				continue
+			}
+			for _, id := range ids {
+				if seen[string(id)] {
+					continue
+				}
+				k := string(id)
+				seen[k] = true
+				if at, ok := b.sentAt.Load(k); ok {
+					delivery.ok(now.Sub(at.(time.Time)))
+				}
+			}
+			if len(seen) > 10000 { // only cases still in the inbox matter
+				clear(seen)
+				for _, id := range ids {
+					seen[string(id)] = true
+				}
+			}
+			continue
+		}
 		var m struct {
-			Type    string `json:"type"`
-			Payload struct {
-				Data struct {
-					Inbox struct {
-						Nodes []struct {
-							Case struct{ ID string } `json:"case"`
-						} `json:"nodes"`
-					} `json:"inboxChanged"`
-				} `json:"data"`
-			} `json:"payload"`
+			Type string `json:"type"`
 		}
 		if err := json.Unmarshal(data, &m); err != nil {
 			continue
@@ -687,33 +711,27 @@ func (b *benchRun) subscriber(ctx context.Context, wsURL, token string, ready fu
 				b.subsOpen.Add(-1)
 			}
 			return
-		case "next":
-			if first {
-				first = false
-				st.ok(time.Since(start))
-				b.subsOpen.Add(1)
-				ready(nil)
-				for _, n := range m.Payload.Data.Inbox.Nodes { // the backlog is not a delivery
-					seen[n.Case.ID] = true
-				}
-				continue
-			}
-			for _, n := range m.Payload.Data.Inbox.Nodes {
-				if seen[n.Case.ID] {
-					continue
-				}
-				seen[n.Case.ID] = true
-				if at, ok := b.sentAt.Load(n.Case.ID); ok {
-					delivery.ok(now.Sub(at.(time.Time)))
-				}
-			}
-			if len(seen) > 10000 { // only cases still in the inbox matter
-				clear(seen)
-				for _, n := range m.Payload.Data.Inbox.Nodes {
-					seen[n.Case.ID] = true
-				}
-			}
 		}
+	}
+}
+
+// benchCaseIDs returns the case ids of an inboxChanged message
+// (…"case":{"id":"<id>"}…), as slices of data.
+func benchCaseIDs(data []byte) [][]byte {
+	var ids [][]byte
+	marker := []byte(`"case":{"id":"`)
+	for {
+		i := bytes.Index(data, marker)
+		if i < 0 {
+			return ids
+		}
+		data = data[i+len(marker):]
+		j := bytes.IndexByte(data, '"')
+		if j < 0 {
+			return ids
+		}
+		ids = append(ids, data[:j])
+		data = data[j:]
 	}
 }
 

@@ -103,3 +103,17 @@ func TestBenchAgainstRunningServer(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+func TestBenchCaseIDs(t *testing.T) {
+	msg := []byte(`{"id":"1","type":"next","payload":{"data":{"inboxChanged":{"totalCount":2,"nodes":[{"case":{"id":"B-x-1-1"}},{"case":{"id":"C-2"}}]}}}}`)
+	var got []string
+	for _, id := range benchCaseIDs(msg) {
+		got = append(got, string(id))
+	}
+	if strings.Join(got, ",") != "B-x-1-1,C-2" {
+		t.Errorf("benchCaseIDs = %q", got)
+	}
+	if ids := benchCaseIDs([]byte(`{"type":"next","payload":{"data":{"inboxChanged":{"nodes":[]}}}}`)); len(ids) != 0 {
+		t.Errorf("empty inbox: %q", ids)
+	}
+}
