@@ -143,11 +143,44 @@ func (t *pgTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
 	return pgRows{rows}, nil
 }
 
+// QueryRow sends the queued writes and the query in one pipelined batch
+// (one round trip, not two); Scan reports the first failed write first.
 func (t *pgTx) QueryRow(ctx context.Context, q string, args ...any) Row {
-	if err := t.Flush(ctx); err != nil {
-		return errRow{err}
+	n := t.batch.Len()
+	if n == 0 {
+		return pgRow{t.tx.QueryRow(ctx, q, args...)}
 	}
-	return pgRow{t.tx.QueryRow(ctx, q, args...)}
+	b := t.batch
+	t.batch = pgx.Batch{}
+	b.Queue(q, args...)
+	br := t.tx.SendBatch(ctx, &b)
+	var first error
+	for i := 0; i < n; i++ {
+		if _, err := br.Exec(); err != nil && first == nil {
+			first = fmt.Errorf("rmstore: queued statement %d: %w", i, err)
+		}
+	}
+	return &batchRow{br: br, first: first}
+}
+
+// batchRow is the answer of the query at the end of a pipelined batch.
+type batchRow struct {
+	br    pgx.BatchResults
+	first error
+}
+
+func (r *batchRow) Scan(dest ...any) error {
+	err := r.br.QueryRow().Scan(dest...)
+	cerr := r.br.Close()
+	switch {
+	case r.first != nil:
+		return r.first
+	case errors.Is(err, pgx.ErrNoRows):
+		return ErrNoRows
+	case err != nil:
+		return err
+	}
+	return cerr
 }
 
 func (t *pgTx) Commit(ctx context.Context) error {

@@ -118,6 +118,22 @@ func TestPortableSQL(t *testing.T) {
 			if !errors.Is(err, rmstore.ErrNoRows) {
 				t.Errorf("after rollback: err = %v, want ErrNoRows", err)
 			}
+			// A failed queued statement is reported by the next QueryRow
+			// (sent with it in one batch on PostgreSQL), and one that
+			// succeeded is visible to it.
+			tx, err = db.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tx.Queue(up, "u4", "x", int64(3), int64(0), int64(0), nil, nil)
+			if err := tx.QueryRow(ctx, tables.Expand(`SELECT n FROM {{items}} WHERE unit = $1`), "u4").Scan(&n); err != nil || n != 3 {
+				t.Errorf("QueryRow after a queued write: n = %d, %v; want 3", n, err)
+			}
+			tx.Queue(`INSERT INTO no_such_table VALUES ($1)`, int64(1))
+			if err := tx.QueryRow(ctx, `SELECT 1`).Scan(&n); err == nil {
+				t.Error("QueryRow after a bad queued statement succeeded")
+			}
+			tx.Rollback(ctx)
 			_, err = db.Exec(ctx, `SELECT * FROM missing_g7`)
 			if !rmstore.IsUndefinedTable(err) {
 				t.Errorf("IsUndefinedTable(%v) = false", err)
