@@ -21,10 +21,12 @@ type counter struct {
 	version int
 	// fail, when set, is asked about every event; a non-nil error fails Apply.
 	fail *atomic.Pointer[func(eventstore.Event) error]
+	// badWrite, when set, makes Apply queue a write that fails when sent.
+	badWrite *atomic.Bool
 }
 
 func newCounter() counter {
-	return counter{version: 1, fail: new(atomic.Pointer[func(eventstore.Event) error])}
+	return counter{version: 1, fail: new(atomic.Pointer[func(eventstore.Event) error]), badWrite: new(atomic.Bool)}
 }
 
 // namedCounter returns a counter projection called name (several can run
@@ -65,6 +67,9 @@ func (c counter) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, ev
 		tx.Queue(up, e.StreamID, int64(e.Version), e.Type)
 		tx.Queue(ins, e.ID, e.StreamID, int64(e.Version))
 		ch.Add("stream:" + e.StreamID)
+	}
+	if c.badWrite.Load() {
+		tx.Queue(`INSERT INTO no_such_table VALUES ($1)`, int64(1))
 	}
 	return ch, nil
 }

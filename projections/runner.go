@@ -789,10 +789,21 @@ func (r *Runner) followGroup(ctx context.Context, g *group) {
 // moved or its generation was switched, is reloaded), and the others are
 // applied again without it.
 func (r *Runner) commitGroup(ctx context.Context, batch []*member, leave func(*member, error)) {
+	// On PostgreSQL a member's queued writes go out with the next member's
+	// first query (one round trip), so a failed write is reported in the
+	// next member's batch: after a failure the transaction is tried again
+	// flushing each member's writes on their own, to blame the right one.
+	// On SQLite a flush costs no round trip.
+	blame := r.db.Dialect() == rmstore.SQLite
 	for len(batch) > 0 && ctx.Err() == nil {
-		bad, err := r.tryGroup(ctx, batch)
+		bad, err := r.tryGroup(ctx, batch, blame)
 		if err == nil {
 			return
+		}
+		moved := errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched)
+		if !blame && !moved && len(batch) > 1 {
+			blame = true
+			continue
 		}
 		if bad == nil {
 			// Not one member's fault (begin, commit): all retry later.
@@ -801,7 +812,7 @@ func (r *Runner) commitGroup(ctx context.Context, batch []*member, leave func(*m
 			}
 			return
 		}
-		if errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched) {
+		if moved {
 			bad.g.tables = nil // reloaded next round
 		} else {
 			leave(bad, err)
@@ -812,7 +823,7 @@ func (r *Runner) commitGroup(ctx context.Context, batch []*member, leave func(*m
 
 // tryGroup runs one transaction over batch. On failure it returns the
 // error and the member whose batch failed (nil when none did).
-func (r *Runner) tryGroup(ctx context.Context, batch []*member) (*member, error) {
+func (r *Runner) tryGroup(ctx context.Context, batch []*member, blame bool) (*member, error) {
 	d := r.db.Dialect()
 	if d == rmstore.SQLite {
 		r.writeMu.Lock()
@@ -826,7 +837,7 @@ func (r *Runner) tryGroup(ctx context.Context, batch []*member) (*member, error)
 	cs := make([]Change, 0, len(batch))
 	for _, m := range batch {
 		keys, err := applyBatch(ctx, tx, d, m.t.p, m.g, true, m.evs)
-		if err == nil && len(batch) > 1 {
+		if err == nil && blame && len(batch) > 1 {
 			// Run this member's queued writes now, so that a failing
 			// statement is blamed on it.
 			err = tx.Flush(ctx)
