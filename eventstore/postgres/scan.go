@@ -28,9 +28,12 @@ var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // of one page shares one buffer.
 func scanEvents(rows pgx.Rows, hint int) ([]eventstore.Event, error) {
 	defer rows.Close()
-	if hint <= 0 || hint > 4096 {
+	// The hint is the caller's limit; a read at the head of the log asks
+	// for many and gets few, so at most 256 are reserved up front.
+	if hint <= 0 {
 		hint = 64
 	}
+	hint = min(hint, 256)
 	fds := rows.FieldDescriptions()
 	for i, fd := range fds {
 		// json (7) and text columns read the same in both formats.

@@ -589,7 +589,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
-	evs, err := scanEvents(rows, min(max(limit, 16), 4096))
+	evs, err := scanEvents(rows, min(max(limit, 16), 256))
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
@@ -606,7 +606,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
 	}
-	evs, err := scanEvents(rows, min(max(limit, 16), 4096))
+	evs, err := scanEvents(rows, min(max(limit, 16), 256))
 	if err != nil {
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
 	}
