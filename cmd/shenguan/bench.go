@@ -290,6 +290,9 @@ func bench(ctx context.Context, c benchConfig) error {
 		if err := b.seed(ctx, office); err != nil {
 			return err
 		}
+		if err := b.drainInboxes(ctx); err != nil {
+			return err
+		}
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -372,6 +375,36 @@ func (b *benchRun) seed(ctx context.Context, token string) error {
 				"approvingUnit": benchOffice, "supervisingUnits": []string{benchUnit(k)}, "commitmentApplies": false}}})
 		if err := tolerate(benchMatter(k), err); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// drainInboxes receives what earlier runs left in the bench units' inboxes:
+// the subscribers watch the head of an inbox (oldest first), where the
+// pushes of this run must show.
+func (b *benchRun) drainInboxes(ctx context.Context) error {
+	const inbox = `query { inbox(first: 200) { nodes { case { id } } } }`
+	for k := range b.c.Units {
+		tok, err := b.token(fmt.Sprintf("bench-sup-%d", k), benchUnit(k), domain.RoleSupervisor)
+		if err != nil {
+			return err
+		}
+		for range 100 {
+			data, err := b.post(ctx, tok, inbox, nil)
+			if err != nil {
+				return fmt.Errorf("读取 %s 的待查收推送：%w", benchUnit(k), err)
+			}
+			ids := benchCaseIDs(data)
+			if len(ids) == 0 {
+				break
+			}
+			for _, id := range ids {
+				_, err := b.post(ctx, tok, benchReceive, map[string]any{"in": map[string]any{"caseId": string(id), "commandId": "rcv-" + string(id)}})
+				if err != nil {
+					return fmt.Errorf("查收先前压测遗留的 %s：%w", id, err)
+				}
+			}
 		}
 	}
 	return nil
