@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"shenguan/domain"
-	"shenguan/domain/calendar"
 	"shenguan/domain/cases"
 	"shenguan/domain/deadline"
 	"shenguan/eventstore"
@@ -18,19 +18,72 @@ import (
 	"shenguan/projections/rmstore"
 )
 
-// folded is the stored fold of a case.
+// folded is the stored fold of a case. Its stored form (MarshalJSON) is
+// compact JSON: the state in obligation.AppendCaseState's form, short keys,
+// empty values left out.
 type folded struct {
-	State cases.State `json:"state"`
+	State cases.State
 	// Missed lists the obligations a miss was recorded for.
-	Missed []string `json:"missed,omitempty"`
+	Missed []string
 	// Last case event applied.
-	Version   uint64 `json:"version"`
-	PosMajor  uint64 `json:"posMajor"`
-	PosMinor  uint64 `json:"posMinor"`
-	UpdatedAt int64  `json:"updatedAt"`
+	Version   uint64
+	PosMajor  uint64
+	PosMinor  uint64
+	UpdatedAt int64
 
 	id    string
 	dirty bool
+}
+
+// foldedJSON is the stored form of folded, for decoding.
+type foldedJSON struct {
+	State     json.RawMessage `json:"s"`
+	Missed    []string        `json:"x"`
+	Version   uint64          `json:"v"`
+	PosMajor  uint64          `json:"p"`
+	PosMinor  uint64          `json:"q"`
+	UpdatedAt int64           `json:"u"`
+}
+
+// MarshalJSON writes the stored form.
+func (f *folded) MarshalJSON() ([]byte, error) { return f.appendJSON(nil), nil }
+
+func (f *folded) appendJSON(b []byte) []byte {
+	b = append(b, `{"s":`...)
+	b = obligation.AppendCaseState(b, f.State, false)
+	if f.Missed != nil {
+		b = append(b, `,"x":`...)
+		m, _ := json.Marshal(f.Missed)
+		b = append(b, m...)
+	}
+	b = append(b, `,"v":`...)
+	b = strconv.AppendUint(b, f.Version, 10)
+	b = append(b, `,"p":`...)
+	b = strconv.AppendUint(b, f.PosMajor, 10)
+	if f.PosMinor != 0 {
+		b = append(b, `,"q":`...)
+		b = strconv.AppendUint(b, f.PosMinor, 10)
+	}
+	b = append(b, `,"u":`...)
+	b = strconv.AppendInt(b, f.UpdatedAt, 10)
+	return append(b, '}')
+}
+
+// UnmarshalJSON reads the stored form.
+func (f *folded) UnmarshalJSON(b []byte) error {
+	var j foldedJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	var s cases.State
+	if len(j.State) > 0 {
+		var err error
+		if s, err = obligation.ParseCaseState(j.State); err != nil {
+			return err
+		}
+	}
+	f.State, f.Missed, f.Version, f.PosMajor, f.PosMinor, f.UpdatedAt = s, j.Missed, j.Version, j.PosMajor, j.PosMinor, j.UpdatedAt
+	return nil
 }
 
 type item struct {
@@ -109,14 +162,12 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 			order = append(order, f)
 		}
 	}
-	cal := calendar.New()
-	pol := domain.DefaultPolicy()
 	w := newWriter(t)
 	for _, f := range order {
 		if !f.State.Exists() {
 			continue // a miss recorded before the case (cannot happen) stays unseen
 		}
-		if err := w.write(f, cal, pol); err != nil {
+		if err := w.write(f); err != nil {
 			return nil, err
 		}
 	}
@@ -148,7 +199,7 @@ func load(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, ids []string) (
 				return nil, fmt.Errorf("casefile: load: %w", err)
 			}
 			f := &folded{id: id}
-			if err := json.Unmarshal([]byte(st), f); err != nil {
+			if err := f.UnmarshalJSON([]byte(st)); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("casefile: decode %s: %w", id, err)
 			}
@@ -181,6 +232,7 @@ type writer struct {
 	cases, units *rmstore.Inserts
 	ch           projections.Changes
 	seen         map[string]bool // keys in ch
+	buf          []byte          // encoding buffer
 }
 
 // change adds a key to the batch's changes once.
@@ -219,10 +271,22 @@ func (w *writer) queue(tx rmstore.Tx) {
 	w.units.Queue(tx)
 }
 
-func (w *writer) write(f *folded, cal domain.Calendar, pol domain.Policy) error {
+// countCalendar is the calendar obligations are counted with: which
+// obligations a case has and whether they are fulfilled does not depend on
+// the calendar, so it computes no due times (the due time of each is its
+// start).
+type countCalendar struct{}
+
+func (countCalendar) IsWorkingDay(time.Time) (bool, bool) { return true, false }
+
+func (countCalendar) AddWorkingDays(t time.Time, _ int) domain.Due { return domain.Due{At: t} }
+
+func (countCalendar) WorkingDaysBetween(time.Time, time.Time) (int, bool) { return 0, false }
+
+func (w *writer) write(f *folded) error {
 	s := f.State
 	open, overdue := 0, false
-	for _, o := range cases.Obligations(s, cal, pol) {
+	for _, o := range cases.Obligations(s, countCalendar{}, domain.Policy{}) {
 		if o.FulfilledAt == nil {
 			open++
 			if slices.Contains(f.Missed, o.ID) {
@@ -237,14 +301,12 @@ func (w *writer) write(f *folded, cal domain.Calendar, pol domain.Policy) error 
 			rerouteSince = at
 		}
 	}
-	st, err := json.Marshal(f)
-	if err != nil {
-		return fmt.Errorf("casefile: encode %s: %w", f.id, err)
-	}
+	w.buf = f.appendJSON(w.buf[:0])
+	st := string(w.buf)
 	w.cases.Add(s.ID, s.ApprovingUnit, s.Matter.Code, s.Matter.Name, string(s.Subject.Kind), s.Subject.ID, s.Subject.Name,
 		string(s.Outcome), string(s.Mode), string(s.Status), rmstore.Micros(s.DecidedAt), rmstore.Micros(s.PushedAt),
 		rmstore.Bool(s.Open()), int64(open), rmstore.Bool(overdue), rmstore.Bool(len(pending) > 0), rerouteSince,
-		int64(f.Version), int64(f.PosMajor), int64(f.PosMinor), f.UpdatedAt, string(st))
+		int64(f.Version), int64(f.PosMajor), int64(f.PosMinor), f.UpdatedAt, st)
 	w.change("case:" + s.ID)
 
 	units := map[string]*unitRow{}

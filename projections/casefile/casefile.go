@@ -9,9 +9,10 @@
 // the row, and rewrites the row and its units at the end of each run of the
 // case's events. The open-obligation count is the number of unfulfilled
 // obligations cases.Obligations lists (which obligations exist and whether
-// they are fulfilled does not depend on the calendar, so the statutory
-// calendar and default policy are used for counting only; due times live in
-// projections/obligation). The overdue flag is set by a deadline.missed
+// they are fulfilled does not depend on the calendar, so they are counted
+// with a calendar that computes no due times; due times live in
+// projections/obligation). The stored state is compact JSON (see
+// obligation.AppendCaseState). The overdue flag is set by a deadline.missed
 // event for one of the case's obligations and cleared when every missed
 // obligation is fulfilled (or dropped).
 //
@@ -40,7 +41,7 @@ var (
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 2 }
+func (Projection) Version() int { return 3 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string { return []string{"cases", "units"} }
