@@ -41,18 +41,192 @@ type counted struct {
 	Class string                `json:"c"` // onTime, late, missing
 }
 
-// aggregate is the stored fold of one aggregate with clocks.
+// aggregate is the fold of one aggregate with clocks. Its stored form
+// (appendJSON, parseAggregate) is compact JSON: a case in the slim form of
+// AppendCaseState, the other states with encoding/json, and the marks,
+// fingerprints and counts keyed by the obligation id without the
+// aggregate's key (idSuffix).
 type aggregate struct {
-	Case         *cases.State         `json:"case,omitempty"`
-	Consultation *consultation.State  `json:"consultation,omitempty"`
-	Unit         *directory.UnitState `json:"unit,omitempty"`
-	Summary      *summaryAgg          `json:"summary,omitempty"`
-	Marks        map[string][]mark    `json:"marks,omitempty"`
-	Rows         map[string]uint64    `json:"rows,omitempty"` // fingerprints of the written rows
-	Counted      map[string]counted   `json:"counted,omitempty"`
-	Open         int                  `json:"open"`
+	Case         *cases.State
+	Consultation *consultation.State
+	Unit         *directory.UnitState
+	Summary      *summaryAgg
+	Marks        map[string][]mark  // by obligation id
+	Rows         map[string]uint64  // fingerprints of the written rows, by obligation id
+	Counted      map[string]counted // by obligation id
+	Open         int
 	key          string
 	dirty        bool
+}
+
+// aggJSON is the stored form of aggregate, for decoding.
+type aggJSON struct {
+	Case         json.RawMessage      `json:"c"`
+	Consultation *consultation.State  `json:"n"`
+	Unit         *directory.UnitState `json:"u"`
+	Summary      *summaryAgg          `json:"s"`
+	Open         int                  `json:"o"`
+	Rows         map[string]string    `json:"r"` // base 36
+	Counted      map[string]counted   `json:"k"`
+	Marks        map[string][]mark    `json:"m"`
+}
+
+// idSuffix shortens an obligation id of the aggregate with key: "." for
+// the key itself, the rest after "<key>/", or "!" and the whole id.
+func idSuffix(key, id string) string {
+	if id == key {
+		return "."
+	}
+	if rest, ok := strings.CutPrefix(id, key+"/"); ok && rest != "" && rest[0] != '.' && rest[0] != '!' {
+		return rest
+	}
+	return "!" + id
+}
+
+// idOf is the inverse of idSuffix.
+func idOf(key, suffix string) string {
+	switch {
+	case suffix == ".":
+		return key
+	case strings.HasPrefix(suffix, "!"):
+		return suffix[1:]
+	}
+	return key + "/" + suffix
+}
+
+// sortedSuffixes returns the suffixes of a map's ids, sorted, with the ids.
+func sortedSuffixes[V any](key string, m map[string]V) [][2]string {
+	out := make([][2]string, 0, len(m))
+	for id := range m {
+		out = append(out, [2]string{idSuffix(key, id), id})
+	}
+	slices.SortFunc(out, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return out
+}
+
+func appendJSONValue(b []byte, v any) []byte {
+	x, err := json.Marshal(v)
+	if err != nil {
+		// States are plain data; this cannot fail short of a programming error.
+		panic(fmt.Sprintf("obligation: encode: %v", err))
+	}
+	return append(b, x...)
+}
+
+func (g *aggregate) appendJSON(b []byte) []byte {
+	e := enc{b: b}
+	e.open()
+	if g.Case != nil {
+		e.key("c")
+		e.b = AppendCaseState(e.b, *g.Case, true)
+		e.comma = true
+	}
+	if g.Consultation != nil {
+		e.key("n")
+		e.b = appendJSONValue(e.b, g.Consultation)
+		e.comma = true
+	}
+	if g.Unit != nil {
+		e.key("u")
+		e.b = appendJSONValue(e.b, g.Unit)
+		e.comma = true
+	}
+	if g.Summary != nil {
+		e.key("s")
+		e.b = appendJSONValue(e.b, g.Summary)
+		e.comma = true
+	}
+	e.int("o", int64(g.Open))
+	if len(g.Rows) > 0 {
+		e.key("r")
+		e.open()
+		for _, x := range sortedSuffixes(g.key, g.Rows) {
+			e.key(x[0])
+			e.b = append(e.b, '"')
+			e.b = strconv.AppendUint(e.b, g.Rows[x[1]], 36)
+			e.b = append(e.b, '"')
+			e.comma = true
+		}
+		e.close()
+	}
+	if len(g.Counted) > 0 {
+		e.key("k")
+		e.open()
+		for _, x := range sortedSuffixes(g.key, g.Counted) {
+			c := g.Counted[x[1]]
+			e.key(x[0])
+			e.open()
+			e.str("u", c.Unit)
+			e.int("y", int64(c.Year))
+			e.str("k", string(c.Kind))
+			e.str("c", c.Class)
+			e.close()
+		}
+		e.close()
+	}
+	if len(g.Marks) > 0 {
+		e.key("m")
+		e.open()
+		for _, x := range sortedSuffixes(g.key, g.Marks) {
+			e.key(x[0])
+			e.arr()
+			for _, m := range g.Marks[x[1]] {
+				e.elem()
+				e.open()
+				e.str("t", string(m.Tier))
+				e.key("d")
+				e.b = strconv.AppendInt(e.b, m.Due, 10)
+				e.comma = true
+				e.key("a")
+				e.b = strconv.AppendInt(e.b, m.At, 10)
+				e.comma = true
+				e.close()
+			}
+			e.end()
+		}
+		e.close()
+	}
+	e.close()
+	return e.b
+}
+
+// parseAggregate decodes the stored form of the aggregate with key.
+func parseAggregate(key string, b []byte) (*aggregate, error) {
+	var j aggJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return nil, err
+	}
+	g := &aggregate{key: key, Consultation: j.Consultation, Unit: j.Unit, Summary: j.Summary, Open: j.Open}
+	if len(j.Case) > 0 {
+		s, err := ParseCaseState(j.Case)
+		if err != nil {
+			return nil, err
+		}
+		g.Case = &s
+	}
+	if len(j.Rows) > 0 {
+		g.Rows = make(map[string]uint64, len(j.Rows))
+		for k, v := range j.Rows {
+			fp, err := strconv.ParseUint(v, 36, 64)
+			if err != nil {
+				return nil, err
+			}
+			g.Rows[idOf(key, k)] = fp
+		}
+	}
+	if len(j.Counted) > 0 {
+		g.Counted = make(map[string]counted, len(j.Counted))
+		for k, v := range j.Counted {
+			g.Counted[idOf(key, k)] = v
+		}
+	}
+	if len(j.Marks) > 0 {
+		g.Marks = make(map[string][]mark, len(j.Marks))
+		for k, v := range j.Marks {
+			g.Marks[idOf(key, k)] = v
+		}
+	}
+	return g, nil
 }
 
 type tallyKey struct {
@@ -77,6 +251,7 @@ type applier struct {
 	changeSet map[string]bool
 	obRows    *rmstore.Inserts // obligations upserted by the current flush
 	aggRows   *rmstore.Inserts // aggregates upserted by the current flush
+	buf       []byte           // encoding buffer
 }
 
 // item is one decoded event of interest, or (ev nil) the start of a later
@@ -313,8 +488,8 @@ func (a *applier) scanAggregates(q string, args ...any) error {
 		if _, ok := a.aggs[key]; ok {
 			continue // the in-memory fold is newer or equal
 		}
-		g := &aggregate{key: key}
-		if err := json.Unmarshal([]byte(st), g); err != nil {
+		g, err := parseAggregate(key, []byte(st))
+		if err != nil {
 			return fmt.Errorf("obligation: decode %s: %w", key, err)
 		}
 		a.aggs[key] = g
@@ -398,15 +573,24 @@ func makeRow(o domain.Obligation, marks []mark) row {
 		}
 		r.nextAt = next
 	}
-	ws := make([]warningJSON, len(o.Warnings))
+	// [{"tier":…,"at":…},…], as encoding/json writes a []warningJSON.
+	b := make([]byte, 0, 32*len(o.Warnings)+2)
+	b = append(b, '[')
 	for i, w := range o.Warnings {
-		ws[i] = warningJSON{Tier: w.Tier, At: rmstore.Micros(w.At)}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"tier":`...)
+		b = appendString(b, string(w.Tier))
+		b = append(b, `,"at":`...)
+		b = strconv.AppendInt(b, rmstore.Micros(w.At), 10)
+		b = append(b, '}')
 	}
-	b, _ := json.Marshal(ws)
-	r.warnings = string(b)
+	r.warnings = string(append(b, ']'))
 	return r
 }
 
+// warningJSON is an element of the warnings column.
 type warningJSON struct {
 	Tier domain.WarningTier `json:"tier"`
 	At   int64              `json:"at"`
@@ -577,12 +761,8 @@ func (a *applier) write(g *aggregate) {
 	if len(g.Rows) == 0 {
 		g.Rows = nil
 	}
-	st, err := json.Marshal(g)
-	if err != nil {
-		// States are plain data; this cannot fail short of a programming error.
-		panic(fmt.Sprintf("obligation: encode %s: %v", g.key, err))
-	}
-	a.aggRows.Add(g.key, int64(open), string(st))
+	a.buf = g.appendJSON(a.buf[:0])
+	a.aggRows.Add(g.key, int64(open), string(a.buf))
 }
 
 // change adds keys to the batch's changes (a set kept beside the list, since

@@ -108,3 +108,39 @@ func TestSlimCaseState(t *testing.T) {
 		t.Fatal("inspection units lost")
 	}
 }
+
+// TestAggregateRoundTrip: marks, fingerprints and counts keyed by
+// shortened ids come back under their full ids.
+func TestAggregateRoundTrip(t *testing.T) {
+	s := filledState(t)
+	for _, key := range []string{"case/c1", "summary/u1/2026/H1"} {
+		g := &aggregate{key: key, Open: 2,
+			Marks: map[string][]mark{key + "/PUSH": {{Tier: domain.TierRed, Due: 5, At: 6}, {Due: 5, At: 7}}, key: {{Due: 1, At: 2}}},
+			Rows:  map[string]uint64{key + "/PUSH": 1<<64 - 1, key: 3, "other/x": 0, key + "/!x": 4},
+			Counted: map[string]counted{key + "/RECEIPT/u1": {Unit: "u1", Year: 2026, Kind: domain.ObReceipt, Class: "late"},
+				key: {Unit: "u2", Year: 2025, Kind: domain.ObPush, Class: "onTime"}}}
+		if key == "case/c1" {
+			g.Case = &s
+		} else {
+			g.Summary = &summaryAgg{Unit: "u1", Year: 2026, Owed: true}
+		}
+		b := g.appendJSON(nil)
+		if !json.Valid(b) {
+			t.Fatalf("invalid JSON: %s", b)
+		}
+		got, err := parseAggregate(key, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got.Marks, g.Marks) || !reflect.DeepEqual(got.Rows, g.Rows) ||
+			!reflect.DeepEqual(got.Counted, g.Counted) || got.Open != g.Open || !reflect.DeepEqual(got.Summary, g.Summary) {
+			t.Fatalf("round trip of %s:\nwant %+v\nhave %+v\nstored %s", key, g, got, b)
+		}
+		if (g.Case == nil) != (got.Case == nil) {
+			t.Fatalf("case lost: %s", b)
+		}
+		if again := got.appendJSON(nil); string(again) != string(b) {
+			t.Fatalf("stored form not stable:\n%s\n%s", b, again)
+		}
+	}
+}

@@ -94,7 +94,7 @@ func Registry() *eventstore.Registry { return registry }
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 3 }
+func (Projection) Version() int { return 4 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string {
