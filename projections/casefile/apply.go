@@ -86,10 +86,14 @@ func (f *folded) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// item is a decoded event of a case (or a miss recorded for one of its
+// obligations), with what the fold keeps of its envelope.
 type item struct {
-	id string
-	e  eventstore.Event
-	ev domain.Event
+	id      string
+	ev      domain.Event
+	version uint64
+	pos     eventstore.Position
+	at      time.Time
 }
 
 // Prepare implements projections.Preparer: it decodes the events Apply
@@ -104,7 +108,7 @@ func (Projection) Prepare(evs []eventstore.Event) {
 
 // Apply implements projections.Projection.
 func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, evs []eventstore.Event) (projections.Changes, error) {
-	var items []item
+	items := make([]item, 0, len(evs))
 	var ids []string
 	seen := map[string]bool{}
 	for _, e := range evs {
@@ -127,7 +131,11 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 			}
 			id = sid
 		}
-		items = append(items, item{id: id, e: e, ev: ev})
+		at := e.Metadata.OccurredAt
+		if at.IsZero() {
+			at = e.RecordedAt
+		}
+		items = append(items, item{id: id, ev: ev, version: e.Version, pos: e.Position, at: at})
 		if !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
@@ -149,13 +157,9 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 			}
 		} else {
 			f.State = cases.Evolve(f.State, it.ev)
-			f.Version = it.e.Version
-			f.PosMajor, f.PosMinor = it.e.Position.Major, it.e.Position.Minor
-			at := it.e.Metadata.OccurredAt
-			if at.IsZero() {
-				at = it.e.RecordedAt
-			}
-			f.UpdatedAt = rmstore.Micros(at)
+			f.Version = it.version
+			f.PosMajor, f.PosMinor = it.pos.Major, it.pos.Minor
+			f.UpdatedAt = rmstore.Micros(it.at)
 		}
 		if !f.dirty {
 			f.dirty = true

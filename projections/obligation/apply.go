@@ -730,11 +730,11 @@ func (a *applier) write(g *aggregate) {
 		if ok != had || newC != oldC {
 			if had {
 				a.addTally(oldC, -1)
-				a.change(fmt.Sprintf("scorecard:%s:%d", oldC.Unit, oldC.Year))
+				a.change(scorecardKey(oldC))
 			}
 			if ok {
 				a.addTally(newC, +1)
-				a.change(fmt.Sprintf("scorecard:%s:%d", newC.Unit, newC.Year))
+				a.change(scorecardKey(newC))
 			}
 		}
 	}
@@ -751,7 +751,7 @@ func (a *applier) write(g *aggregate) {
 		a.change("obligation:" + id)
 		if c, ok := g.Counted[id]; ok {
 			a.addTally(c, -1)
-			a.change(fmt.Sprintf("scorecard:%s:%d", c.Unit, c.Year))
+			a.change(scorecardKey(c))
 		}
 	}
 	g.Rows, g.Counted, g.Open = rows, cnt, open
@@ -763,6 +763,11 @@ func (a *applier) write(g *aggregate) {
 	}
 	a.buf = g.appendJSON(a.buf[:0])
 	a.aggRows.Add(g.key, int64(open), string(a.buf))
+}
+
+// scorecardKey is the change key of the scorecard a count falls in.
+func scorecardKey(c counted) string {
+	return "scorecard:" + c.Unit + ":" + strconv.Itoa(c.Year)
 }
 
 // change adds keys to the batch's changes (a set kept beside the list, since
