@@ -323,13 +323,19 @@ func (r *Resolver) obligationAlerts(ctx context.Context, a domain.Actor) (<-chan
 }
 
 // newAlert returns the alert of what it recorded since prev: a miss, or the
-// most urgent new tier; nil when nothing new (or it is fulfilled).
+// most urgent new tier; nil when nothing new (or it is fulfilled). An
+// obligation is alerted as overdue once: by its miss or by
+// its RED tier, whichever the read model shows first; a lower tier
+// recorded after the miss is not news either.
 func newAlert(prev alertMark, it obligation.Item) *model.ObligationAlert {
 	if it.FulfilledAt != nil {
 		return nil
 	}
 	item := it
-	if it.MissedAt != nil && !prev.missed {
+	// The RED tier and the recorded miss both say "overdue": whichever
+	// comes first is alerted, the other is nothing new.
+	wasOverdue := prev.missed || slices.Contains(prev.tiers, domain.TierRed)
+	if it.MissedAt != nil && !wasOverdue {
 		return &model.ObligationAlert{Tier: domain.TierRed, Overdue: true, Obligation: &item}
 	}
 	var best domain.WarningTier
@@ -338,7 +344,7 @@ func newAlert(prev alertMark, it obligation.Item) *model.ObligationAlert {
 			best = t
 		}
 	}
-	if best == "" {
+	if best == "" || (best == domain.TierRed && wasOverdue) || (best != domain.TierRed && it.MissedAt != nil) {
 		return nil
 	}
 	return &model.ObligationAlert{Tier: best, Overdue: best == domain.TierRed, Obligation: &item}

@@ -39,6 +39,8 @@ import (
 type readFixture struct {
 	*writeFixture
 	broker *projections.Broker
+	db     rmstore.DB
+	runner *projections.Runner
 }
 
 func startRead(t *testing.T) *readFixture {
@@ -96,6 +98,8 @@ func startRead(t *testing.T) *readFixture {
 	return &readFixture{
 		writeFixture: &writeFixture{fixture: &fixture{url: srv.URL, handler: h, logs: logs}, store: store},
 		broker:       runner.Broker(),
+		db:           db,
+		runner:       runner,
 	}
 }
 
