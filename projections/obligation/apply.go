@@ -77,8 +77,10 @@ func idSuffix(key, id string) string {
 	if id == key {
 		return "."
 	}
-	if rest, ok := strings.CutPrefix(id, key+"/"); ok && rest != "" && rest[0] != '.' && rest[0] != '!' {
-		return rest
+	if len(id) > len(key)+1 && id[len(key)] == '/' && strings.HasPrefix(id, key) {
+		if rest := id[len(key)+1:]; rest[0] != '.' && rest[0] != '!' {
+			return rest
+		}
 	}
 	return "!" + id
 }
