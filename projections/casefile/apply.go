@@ -262,11 +262,11 @@ func newWriter(t *rmstore.Tables) *writer {
 			version = excluded.version, pos_major = excluded.pos_major, pos_minor = excluded.pos_minor,
 			updated_at = excluded.updated_at, state = excluded.state`)),
 		units: rmstore.NewInserts(t.Expand(`INSERT INTO {{units}} (case_id, unit, approving, supervising, addressed, inspecting,
-			round, addressed_at, received_at, returned_at, inbox)`), 11,
+			round, addressed_at, received_at, returned_at, inbox, pushed_at)`), 12,
 			`ON CONFLICT (case_id, unit) DO UPDATE SET approving = excluded.approving, supervising = excluded.supervising,
 			addressed = excluded.addressed, inspecting = excluded.inspecting, round = excluded.round,
 			addressed_at = excluded.addressed_at, received_at = excluded.received_at,
-			returned_at = excluded.returned_at, inbox = excluded.inbox`),
+			returned_at = excluded.returned_at, inbox = excluded.inbox, pushed_at = excluded.pushed_at`),
 	}
 }
 
@@ -352,7 +352,8 @@ func (w *writer) write(f *folded) error {
 	for _, u := range names {
 		r := units[u]
 		w.units.Add(s.ID, u, rmstore.Bool(r.approving), rmstore.Bool(r.supervising), rmstore.Bool(r.addressed),
-			rmstore.Bool(r.inspecting), int64(r.round), r.addressedAt, r.receivedAt, r.returnedAt, rmstore.Bool(r.inbox))
+			rmstore.Bool(r.inspecting), int64(r.round), r.addressedAt, r.receivedAt, r.returnedAt, rmstore.Bool(r.inbox),
+			rmstore.Micros(s.PushedAt))
 		if r.supervising {
 			w.change("inbox:" + u)
 		}

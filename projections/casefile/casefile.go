@@ -41,7 +41,7 @@ var (
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 3 }
+func (Projection) Version() int { return 4 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string { return []string{"cases", "units"} }
@@ -49,7 +49,8 @@ func (Projection) Tables() []string { return []string{"cases", "units"} }
 // Schema implements projections.Projection.
 //
 // On SQLite the units table is clustered on its key (WITHOUT ROWID), one
-// B-tree less per row.
+// B-tree less per row. Each units row repeats its case's pushed_at, so that
+// a unit's cases are listed newest first from one index range (see List).
 func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 	return []string{
 		t.Expand(`CREATE TABLE {{cases}} (
@@ -87,6 +88,7 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			received_at BIGINT NOT NULL,
 			returned_at BIGINT NOT NULL,
 			inbox BIGINT NOT NULL,
+			pushed_at BIGINT NOT NULL DEFAULT 0,
 			PRIMARY KEY (case_id, unit))`) + withoutRowID(d),
 	}
 }
@@ -94,7 +96,7 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 // Indexes implements projections.Indexer.
 //
 // Indexes that serve one value of a flag (the inbox, the routing-failed
-// queue) are partial, so that the many rows without the flag cost nothing
+// queue, a unit's currently addressed cases) are partial, so that the many rows without the flag cost nothing
 // to write.
 func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
 	return []string{
@@ -103,7 +105,8 @@ func (Projection) Indexes(_ rmstore.Dialect, t *rmstore.Tables) []string {
 		t.Expand(`CREATE INDEX {{cases}}_matter_subject ON {{cases}} (matter_code, subject_id)`),
 		t.Expand(`CREATE INDEX {{cases}}_subject ON {{cases}} (subject_id)`),
 		t.Expand(`CREATE INDEX {{cases}}_reroute ON {{cases}} (reroute_since, id) WHERE reroute_pending = 1`),
-		t.Expand(`CREATE INDEX {{units}}_unit ON {{units}} (unit, case_id)`),
+		t.Expand(`CREATE INDEX {{units}}_unit ON {{units}} (unit, pushed_at, case_id)`),
+		t.Expand(`CREATE INDEX {{units}}_addressed ON {{units}} (unit, pushed_at, case_id) WHERE addressed = 1`),
 		t.Expand(`CREATE INDEX {{units}}_inbox ON {{units}} (unit, addressed_at, case_id) WHERE inbox = 1`),
 	}
 }

@@ -328,8 +328,11 @@ func (f Filter) driver() (unit string, addressed bool) {
 }
 
 // unitDriven returns "FROM … WHERE" text that reads the driving unit's rows
-// first and joins their cases (CROSS JOIN fixes that order on SQLite;
-// PostgreSQL plans the join itself), with b's conditions on the case.
+// (an index range of {{units}}_unit, or of the partial {{units}}_addressed
+// for addressed rows) and joins their cases, with b's conditions on the
+// case. CROSS JOIN fixes that order on SQLite; PostgreSQL plans the join
+// itself. The units rows carry their case's pushed_at, so a page read in
+// (u.pushed_at, u.case_id) order comes straight from the index range.
 func unitDriven(b *builder, unit string, addressed bool) string {
 	q := "{{units}} u CROSS JOIN {{cases}} c WHERE c.id = u.case_id AND u.unit = " + b.arg(unit)
 	if addressed {
@@ -337,11 +340,6 @@ func unitDriven(b *builder, unit string, addressed bool) string {
 	}
 	return q + " AND " + b.cond()
 }
-
-// unitDrivenMax is the largest list of one unit that List reads through
-// the unit's rows and sorts; a longer one is read in push order, where the
-// unit's cases are frequent enough that a page is found after few rows.
-var unitDrivenMax = 2000 // a variable for the tests of both ways
 
 func pageSize(first int) (int, error) {
 	if first < 0 {
@@ -388,24 +386,21 @@ func List(ctx context.Context, db rmstore.DB, cat *projections.Catalog, f Filter
 		if err != nil {
 			return err
 		}
+		order := "c.pushed_at DESC, c.id DESC"
+		key := "(c.pushed_at, c.id)"
+		if unit != "" {
+			// The unit's rows in index order; c.pushed_at = u.pushed_at.
+			order, key = "u.pushed_at DESC, u.case_id DESC", "(u.pushed_at, u.case_id)"
+		}
 		if cur != nil {
-			b.where = append(b.where, "(c.pushed_at, c.id) < ("+b.arg(cur.At)+", "+b.arg(cur.ID)+")")
+			b.where = append(b.where, key+" < ("+b.arg(cur.At)+", "+b.arg(cur.ID)+")")
 		}
 		from := `{{cases}} c WHERE ` + b.cond()
-		switch {
-		case unit != "" && p.TotalCount <= unitDrivenMax:
+		if unit != "" {
 			from = unitDriven(b, unit, addressed)
-		case unit != "":
-			// In push order, testing each case for the unit.
-			cond := "u.unit = " + b.arg(unit)
-			if addressed {
-				cond += " AND u.addressed = 1"
-			}
-			from = `{{cases}} c WHERE EXISTS (SELECT 1 FROM {{units}} u WHERE u.case_id = c.id AND ` + cond + `) AND ` + b.cond()
 		}
 		lim := b.arg(int64(first + 1))
-		p.Items, err = queryCases(ctx, db, t, `SELECT `+caseColumns+` FROM `+from+
-			` ORDER BY c.pushed_at DESC, c.id DESC LIMIT `+lim, b.args...)
+		p.Items, err = queryCases(ctx, db, t, `SELECT `+caseColumns+` FROM `+from+` ORDER BY `+order+` LIMIT `+lim, b.args...)
 		return err
 	})
 	if err != nil {
