@@ -154,13 +154,15 @@ type page struct {
 }
 
 // rebuildPass applies the whole log to the new generations. A reader
-// goroutine prefetches pages so reading and writing overlap; at most a few
-// pages are held in memory.
+// goroutine prefetches pages so reading and writing overlap: it stays up to
+// a chunk and a half ahead (lookAhead), so the next chunk is read and
+// prepared while the current one is applied and committed, and memory
+// holds at most about three chunks of events.
 func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, projs []Projection, gens []genState,
 	head eventstore.Position, names []string, opts RebuildOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan page, 4)
+	pages := make(chan page, lookAhead(opts))
 	var preparers []Preparer
 	for _, p := range projs {
 		if pr, ok := p.(Preparer); ok {
@@ -271,29 +273,48 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 	return nil
 }
 
+// lookAhead is the number of pages the reader of a rebuild may hold ready:
+// a chunk and a half.
+func lookAhead(opts RebuildOptions) int {
+	return max(4, (3*opts.CommitEvery/2+opts.ReadBatch-1)/opts.ReadBatch)
+}
+
 // applyChunk applies events to every projection in tx (applyBatch), the
 // projections concurrently, each on its own view of tx (txView), so that
 // the folding of one overlaps the statements of another; the writes of
-// each reach tx in order.
+// each reach tx in order. As soon as a projection is done, its held writes
+// are executed on tx (Flush, under the views' mutex) while the others are
+// still folding, so that the commit has little left to write.
 func applyChunk(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, projs []Projection, gens []genState, events []eventstore.Event) error {
 	var mu sync.Mutex
 	views := make([]*txView, len(projs))
 	errs := make([]error, len(projs))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	var wg sync.WaitGroup
 	for i, p := range projs {
 		views[i] = &txView{mu: &mu, tx: tx, sqlite: d == rmstore.SQLite}
 		wg.Go(func() {
-			_, errs[i] = applyBatch(ctx, views[i], d, p, gens[i], false, events)
+			if _, errs[i] = applyBatch(ctx, views[i], d, p, gens[i], false, events); errs[i] == nil {
+				if err := views[i].Flush(ctx); err != nil {
+					errs[i] = fmt.Errorf("projections: %s: write: %w", p.Name(), err)
+				}
+			}
+			if errs[i] != nil {
+				cancel() // the transaction is lost: stop the others early
+			}
 		})
 	}
 	wg.Wait()
 	for _, err := range errs {
-		if err != nil {
+		if err != nil && !errors.Is(err, context.Canceled) {
 			return err
 		}
 	}
-	for _, v := range views {
-		v.pass()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -23,7 +23,13 @@ type Inserts struct {
 	insert, tail string
 	cols         int
 	max          int
-	args         []any
+	// full holds blocks of max rows each, then args the rows after them:
+	// a block is allocated once at its full size (max*cols values) and
+	// becomes one statement's arguments, so adding rows never copies the
+	// earlier ones; args alone grows by doubling up to a block (a few rows
+	// cost a few values, not a block).
+	full [][]any
+	args []any
 }
 
 // NewInserts returns a collector of rows of cols columns for insert (the
@@ -45,17 +51,27 @@ func (r *Inserts) Add(args ...any) {
 	if len(args) != r.cols {
 		panic("rmstore: Inserts.Add: " + strconv.Itoa(len(args)) + " values for " + strconv.Itoa(r.cols) + " columns")
 	}
+	if len(r.args) == r.max*r.cols {
+		r.full = append(r.full, r.args)
+		r.args = make([]any, 0, r.max*r.cols)
+	} else if len(r.args)+r.cols > cap(r.args) {
+		n := min(r.max*r.cols, max(4*r.cols, 2*cap(r.args)))
+		r.args = append(make([]any, 0, n), r.args...)
+	}
 	r.args = append(r.args, args...)
 }
 
 // Len returns the number of rows added since the last Queue.
-func (r *Inserts) Len() int { return len(r.args) / r.cols }
+func (r *Inserts) Len() int { return (len(r.full)*r.max*r.cols + len(r.args)) / r.cols }
 
 // Queue queues the rows added so far on tx, in the order they were added,
 // and empties the collector.
 func (r *Inserts) Queue(tx Tx) {
-	args := r.args
 	_, sqlite := tx.(*sqliteTx)
+	for _, b := range r.full {
+		tx.Queue(r.insert+" VALUES "+values(r.cols, r.max, sqlite)+" "+r.tail, b...)
+	}
+	args := r.args
 	for n := r.max; len(args) > 0; {
 		if len(args) < n*r.cols {
 			n /= 2
@@ -65,7 +81,9 @@ func (r *Inserts) Queue(tx Tx) {
 		tx.Queue(r.insert+" VALUES "+values(r.cols, n, sqlite)+" "+r.tail, args[:k:k]...)
 		args = args[k:]
 	}
-	r.args = nil
+	// The queued statements keep the blocks until they run: start afresh.
+	clear(r.full)
+	r.full, r.args = r.full[:0], nil
 }
 
 type shape struct {
