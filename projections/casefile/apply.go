@@ -349,11 +349,11 @@ func (w *writer) write(f *folded) error {
 			get(u).inspecting = true
 		}
 	}
+	pushed := rmstore.Micros(s.PushedAt) // repeated in each units row, for List
 	for _, u := range names {
 		r := units[u]
 		w.units.Add(s.ID, u, rmstore.Bool(r.approving), rmstore.Bool(r.supervising), rmstore.Bool(r.addressed),
-			rmstore.Bool(r.inspecting), int64(r.round), r.addressedAt, r.receivedAt, r.returnedAt, rmstore.Bool(r.inbox),
-			rmstore.Micros(s.PushedAt))
+			rmstore.Bool(r.inspecting), int64(r.round), r.addressedAt, r.receivedAt, r.returnedAt, rmstore.Bool(r.inbox), pushed)
 		if r.supervising {
 			w.change("inbox:" + u)
 		}

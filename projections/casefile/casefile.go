@@ -50,7 +50,9 @@ func (Projection) Tables() []string { return []string{"cases", "units"} }
 //
 // On SQLite the units table is clustered on its key (WITHOUT ROWID), one
 // B-tree less per row. Each units row repeats its case's pushed_at, so that
-// a unit's cases are listed newest first from one index range (see List).
+// a unit's cases are listed newest first from one index range (see List);
+// its DEFAULT only serves hand-written rows (the audit's tests), the
+// projection always writes it.
 func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 	return []string{
 		t.Expand(`CREATE TABLE {{cases}} (
