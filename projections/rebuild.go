@@ -87,11 +87,9 @@ func Rebuild(ctx context.Context, store eventstore.Store, db rmstore.DB, projs [
 		return err
 	}
 	// The secondary indexes, built once over the filled tables.
-	for i, p := range projs {
-		if err := createIndexes(ctx, db, p, gens[i]); err != nil {
-			cleanupRebuild(db, projs, gens)
-			return err
-		}
+	if err := createAllIndexes(ctx, db, projs, gens); err != nil {
+		cleanupRebuild(db, projs, gens)
+		return err
 	}
 	// Switch over, all projections in one transaction.
 	tx, err := db.Begin(ctx)
@@ -138,6 +136,37 @@ func Rebuild(ctx context.Context, store eventstore.Store, db rmstore.DB, projs [
 	return nil
 }
 
+// createAllIndexes builds the secondary indexes of the new generations: on
+// PostgreSQL those of two projections at a time, each in a transaction
+// of its own on its own connection (the server builds them on both cores);
+// on SQLite, which has one writer, one after the other.
+func createAllIndexes(ctx context.Context, db rmstore.DB, projs []Projection, gens []genState) error {
+	if db.Dialect() != rmstore.Postgres {
+		for i, p := range projs {
+			if err := createIndexes(ctx, db, p, gens[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(projs))
+	next := make(chan int, len(projs))
+	for i := range projs {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for range min(2, len(projs)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = createIndexes(ctx, db, projs[i], gens[i])
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // cleanupRebuild drops the unfinished generations of a failed rebuild.
 func cleanupRebuild(db rmstore.DB, projs []Projection, gens []genState) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -154,15 +183,19 @@ type page struct {
 }
 
 // rebuildPass applies the whole log to the new generations. A reader
-// goroutine prefetches pages so reading and writing overlap: it stays up to
-// a chunk and a half ahead (lookAhead), so the next chunk is read and
-// prepared while the current one is applied and committed, and memory
-// holds at most about three chunks of events.
+// goroutine reads pages ahead, up to a chunk (readAhead), and a second one
+// prepares them (Preparer) and hands them on, up to prepareAhead pages
+// ahead of the chunk being applied: so the next chunk is read and decoded
+// while the current one is applied and committed, memory holds about two
+// chunks of events, and a Preparer's memo that holds a chunk and a few
+// pages (obligation.Decode) still holds every prepared event when Apply
+// asks for it.
 func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, projs []Projection, gens []genState,
 	head eventstore.Position, names []string, opts RebuildOptions) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	pages := make(chan page, lookAhead(opts))
+	raw := make(chan page, readAhead(opts))
+	pages := make(chan page, prepareAhead)
 	var preparers []Preparer
 	for _, p := range projs {
 		if pr, ok := p.(Preparer); ok {
@@ -170,29 +203,39 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 		}
 	}
 	go func() {
-		defer close(pages)
+		defer close(raw)
 		var pos eventstore.Position
 		for {
 			evs, err := store.ReadAll(ctx, pos, opts.ReadBatch)
 			if err != nil {
 				select {
-				case pages <- page{err: err}:
+				case raw <- page{err: err}:
 				case <-ctx.Done():
 				}
 				return
 			}
 			if len(evs) > 0 {
-				for _, p := range preparers {
-					p.Prepare(evs)
-				}
 				select {
-				case pages <- page{events: evs}:
+				case raw <- page{events: evs}:
 				case <-ctx.Done():
 					return
 				}
 				pos = evs[len(evs)-1].Position
 			}
 			if len(evs) < opts.ReadBatch {
+				return
+			}
+		}
+	}()
+	go func() {
+		defer close(pages)
+		for pg := range raw {
+			for _, p := range preparers {
+				p.Prepare(pg.events)
+			}
+			select {
+			case pages <- pg:
+			case <-ctx.Done():
 				return
 			}
 		}
@@ -273,10 +316,14 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 	return nil
 }
 
-// lookAhead is the number of pages the reader of a rebuild may hold ready:
-// a chunk and a half.
-func lookAhead(opts RebuildOptions) int {
-	return max(4, (3*opts.CommitEvery/2+opts.ReadBatch-1)/opts.ReadBatch)
+// prepareAhead is the number of prepared pages a rebuild may hold ready
+// besides the chunk being applied (and one being prepared).
+const prepareAhead = 4
+
+// readAhead is the number of read pages, not yet prepared, a rebuild may
+// hold: a chunk.
+func readAhead(opts RebuildOptions) int {
+	return max(1, (opts.CommitEvery+opts.ReadBatch-1)/opts.ReadBatch)
 }
 
 // applyChunk applies events to every projection in tx (applyBatch), the
