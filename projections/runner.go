@@ -174,7 +174,7 @@ func (r *Runner) RunToEnd(ctx context.Context) error {
 		return err
 	}
 	for _, t := range r.projs {
-		if err := r.runOne(ctx, t, false); err != nil {
+		if err := r.runOne(ctx, t); err != nil {
 			return err
 		}
 	}
@@ -288,7 +288,7 @@ func (r *Runner) lead(ctx context.Context, t *tracked, g *group) {
 	}
 }
 
-// errNeedsRebuild: prepareNoRebuild found that the projection's version changed.
+// errNeedsRebuild: prepareWith (not rebuilding) found that the projection's version changed.
 var errNeedsRebuild = errors.New("projections: version changed")
 
 // prepare returns the active generation of t's projection, rebuilding it
@@ -327,33 +327,19 @@ func (r *Runner) prepareWith(ctx context.Context, t *tracked, rebuild bool) (gen
 	return g, nil
 }
 
-// runOne applies batches to one projection until the end of the log
-// (follow false) or until ctx is done (follow true).
-func (r *Runner) runOne(ctx context.Context, t *tracked, follow bool) error {
+// runOne applies batches to one projection until the end of the log.
+func (r *Runner) runOne(ctx context.Context, t *tracked) error {
 	g, err := r.prepare(ctx, t)
 	if err != nil {
 		return err
 	}
 	for {
-		var evs []eventstore.Event
-		if follow {
-			// A window answer may be short of the log's end: fine when
-			// following (the next read continues), not for RunToEnd.
-			evs, err = r.tail.read(ctx, r.store, g.pos, r.opts.BatchSize)
-		} else {
-			evs, err = r.store.ReadAll(ctx, g.pos, r.opts.BatchSize)
-		}
+		evs, err := r.store.ReadAll(ctx, g.pos, r.opts.BatchSize)
 		if err != nil {
 			return fmt.Errorf("projections: %s: read log: %w", t.p.Name(), err)
 		}
 		if len(evs) == 0 {
-			if !follow {
-				return nil
-			}
-			if err := r.store.WaitAfter(ctx, g.pos); err != nil {
-				return err
-			}
-			continue
+			return nil
 		}
 		err = r.commit(ctx, t, g, evs)
 		if errors.Is(err, ErrCheckpointMoved) || errors.Is(err, ErrGenerationSwitched) {
@@ -366,7 +352,7 @@ func (r *Runner) runOne(ctx context.Context, t *tracked, follow bool) error {
 			return err
 		}
 		g.pos = evs[len(evs)-1].Position
-		if !follow && len(evs) < r.opts.BatchSize {
+		if len(evs) < r.opts.BatchSize {
 			return nil
 		}
 	}
