@@ -115,10 +115,12 @@ func watch[T any](ctx context.Context, r *Resolver, what string, filter projecti
 				}
 				return
 			}
-			if latest && len(vs) > 0 {
-				pending = pending[:0]
+			// A view replaces the one not taken yet; values that must all
+			// be delivered were (a change is only taken when none is
+			// pending). Either way vs is what is pending now.
+			if len(vs) > 0 {
+				pending = vs
 			}
-			pending = append(pending, vs...)
 		}
 	}()
 	return out, nil
