@@ -337,7 +337,10 @@ func newAlert(prev alertMark, it obligation.Item) *model.ObligationAlert {
 	// The RED tier and the recorded miss both say "overdue": whichever
 	// comes first is alerted, the other is nothing new.
 	wasOverdue := prev.missed || slices.Contains(prev.tiers, domain.TierRed)
-	if it.MissedAt != nil && !wasOverdue {
+	if it.MissedAt != nil {
+		if wasOverdue {
+			return nil
+		}
 		return &model.ObligationAlert{Tier: domain.TierRed, Overdue: true, Obligation: &item}
 	}
 	var best domain.WarningTier
@@ -346,7 +349,7 @@ func newAlert(prev alertMark, it obligation.Item) *model.ObligationAlert {
 			best = t
 		}
 	}
-	if best == "" || (best == domain.TierRed && wasOverdue) || (best != domain.TierRed && it.MissedAt != nil) {
+	if best == "" || (best == domain.TierRed && wasOverdue) {
 		return nil
 	}
 	return &model.ObligationAlert{Tier: best, Overdue: best == domain.TierRed, Obligation: &item}
