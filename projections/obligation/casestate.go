@@ -431,28 +431,20 @@ func (e *enc) appendTime(t time.Time) {
 	e.comma = true
 }
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string: as it is when valid UTF-8
+// without a byte JSON must escape, else as encoding/json writes it.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			if c >= utf8.RuneSelf && utf8.ValidString(s[i:]) && noEscapes(s[i:]) {
-				break
-			}
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
 			q, _ := json.Marshal(s)
 			return append(b, q...)
 		}
 	}
+	if !utf8.ValidString(s) {
+		q, _ := json.Marshal(s)
+		return append(b, q...)
+	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
-}
-
-// noEscapes reports whether valid UTF-8 s has no byte JSON must escape.
-func noEscapes(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
