@@ -541,11 +541,8 @@ type serverMemory struct {
 // collection (/debug/pprof/heap?gc=1, when serve runs with --pprof).
 func (b *benchRun) serverMemory(ctx context.Context) (serverMemory, error) {
 	u, _ := url.Parse(b.c.URL)
-	get := func(path string) ([]byte, error) {
-		u.Path, u.RawQuery = path, ""
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			u.Path, u.RawQuery = path[:i], path[i+1:]
-		}
+	get := func(path, query string) ([]byte, error) {
+		u.Path, u.RawQuery = path, query
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 		if err != nil {
 			return nil, err
@@ -561,8 +558,8 @@ func (b *benchRun) serverMemory(ctx context.Context) (serverMemory, error) {
 		}
 		return body, err
 	}
-	_, _ = get("/debug/pprof/heap?gc=1") // without --pprof the figures include garbage
-	body, err := get("/metrics")
+	_, _ = get("/debug/pprof/heap", "gc=1") // without --pprof the figures include garbage
+	body, err := get("/metrics", "")
 	if err != nil {
 		return serverMemory{}, err
 	}
