@@ -374,11 +374,13 @@ func List(ctx context.Context, db rmstore.DB, cat *projections.Catalog, f Filter
 		switch {
 		case unit == "":
 			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM {{cases}} c WHERE `+b.cond()), b.args...).Scan(&p.TotalCount)
-		case len(b.where) == 0 && !addressed:
-			// Every row of the unit (an index range).
-			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM {{units}} u WHERE u.unit = $1`), unit).Scan(&p.TotalCount)
 		case len(b.where) == 0:
-			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM {{units}} u WHERE u.unit = $1 AND u.addressed = 1`), unit).Scan(&p.TotalCount)
+			// The unit's (addressed) rows: an index range.
+			q := `SELECT COUNT(*) FROM {{units}} u WHERE u.unit = $1`
+			if addressed {
+				q += ` AND u.addressed = 1`
+			}
+			err = db.QueryRow(ctx, t.Expand(q), unit).Scan(&p.TotalCount)
 		default:
 			cb := &builder{args: slices.Clone(b.args), where: b.where}
 			err = db.QueryRow(ctx, t.Expand(`SELECT COUNT(*) FROM `+unitDriven(cb, unit, addressed)), cb.args...).Scan(&p.TotalCount)
