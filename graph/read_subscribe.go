@@ -93,7 +93,9 @@ func watch[T any](ctx context.Context, r *Resolver, what string, filter projecti
 					return // dropped by the broker, or ctx done
 				}
 			}
-			// Coalesce what queued up meanwhile: keys accumulate.
+			// Coalesce what queued up meanwhile: keys accumulate (in a
+			// copy: the broker hands the same Keys to every subscriber).
+			c.Keys = slices.Clip(c.Keys)
 		drain:
 			for {
 				select {
