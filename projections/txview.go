@@ -3,8 +3,6 @@ package projections
 import (
 	"context"
 	"errors"
-	"strconv"
-	"strings"
 	"sync"
 
 	"shenguan/projections/rmstore"
@@ -21,11 +19,8 @@ import (
 // query until its rows are closed (or its row scanned), since neither store
 // runs two statements of a transaction at once.
 //
-// On SQLite, pass writes the numbered parameters of a statement that uses
-// $1 … $n once each, in order (the multi-row statements of rmstore.Inserts,
-// which writes them anonymous only on a SQLite transaction of its own) as
-// anonymous ones: the same binding, without the driver's per-parameter
-// name lookup, which is linear in the number of parameters.
+// A view tells its dialect (Dialect), so that rmstore.Inserts writes
+// anonymous parameters on SQLite through it as on the transaction itself.
 type txView struct {
 	mu     *sync.Mutex
 	tx     rmstore.Tx
@@ -44,53 +39,17 @@ var errViewCommit = errors.New("projections: Apply must not commit or roll back"
 // no other view is in use.
 func (v *txView) pass() {
 	for _, q := range v.queue {
-		if v.sqlite && len(q.args) > 8 {
-			q.sql = anonymous(q.sql)
-		}
 		v.tx.Queue(q.sql, q.args...)
 	}
 	v.queue = nil
 }
 
-var anonymousCache sync.Map // statement -> with anonymous parameters
-
-// anonymous returns s with its parameters $1 … $n replaced by ?, when each
-// appears once, in increasing order, outside quotes; otherwise s itself.
-func anonymous(s string) string {
-	if v, ok := anonymousCache.Load(s); ok {
-		return v.(string)
+// Dialect tells rmstore.Inserts which parameters to write.
+func (v *txView) Dialect() rmstore.Dialect {
+	if v.sqlite {
+		return rmstore.SQLite
 	}
-	out := s
-	var b strings.Builder
-	next := 1
-	ok := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\'' || c == '"' {
-			ok = false
-			break
-		}
-		if c != '$' {
-			b.WriteByte(c)
-			continue
-		}
-		j := i + 1
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			j++
-		}
-		if n, err := strconv.Atoi(s[i+1 : j]); err != nil || n != next {
-			ok = false
-			break
-		}
-		next++
-		b.WriteByte('?')
-		i = j - 1
-	}
-	if ok {
-		out = b.String()
-	}
-	anonymousCache.Store(s, out)
-	return out
+	return rmstore.Postgres
 }
 
 // Queue implements rmstore.Tx.

@@ -67,7 +67,10 @@ func (r *Inserts) Len() int { return (len(r.full)*r.max*r.cols + len(r.args)) / 
 // Queue queues the rows added so far on tx, in the order they were added,
 // and empties the collector.
 func (r *Inserts) Queue(tx Tx) {
-	_, sqlite := tx.(*sqliteTx)
+	sqlite := false
+	if d, ok := tx.(interface{ Dialect() Dialect }); ok {
+		sqlite = d.Dialect() == SQLite
+	}
 	for _, b := range r.full {
 		tx.Queue(r.insert+" VALUES "+values(r.cols, r.max, sqlite)+" "+r.tail, b...)
 	}

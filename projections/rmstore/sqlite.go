@@ -151,6 +151,9 @@ type sqliteTx struct {
 	done  bool
 }
 
+// Dialect tells Inserts to write anonymous parameters.
+func (t *sqliteTx) Dialect() Dialect { return SQLite }
+
 func (t *sqliteTx) Queue(q string, args ...any) { t.queue = append(t.queue, queued{q, args}) }
 
 // stmt returns the transaction's statement of q: the cached statement
