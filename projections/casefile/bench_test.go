@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -166,6 +168,20 @@ func measure(b *testing.B, events int, fn func()) {
 			}
 		}
 	}()
+	// SHENGUAN_BENCH_CPUPROFILE=prefix writes a CPU profile of each
+	// measured part alone (without the district's generation) to
+	// prefix-<benchmark>.prof.
+	if prefix := os.Getenv("SHENGUAN_BENCH_CPUPROFILE"); prefix != "" {
+		f, err := os.Create(prefix + "-" + strings.ReplaceAll(b.Name(), "/", "_") + ".prof")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	b.ResetTimer()
 	for range b.N {
 		fn()
