@@ -17,9 +17,7 @@ import (
 	"time"
 
 	"shenguan/domain"
-	"shenguan/domain/calendar"
 	"shenguan/domain/cases"
-	"shenguan/domain/deadline"
 	"shenguan/domain/directory"
 	"shenguan/domain/subject"
 	"shenguan/eventstore"
@@ -260,124 +258,6 @@ func baseline(ctx context.Context, store eventstore.Store, db rmstore.DB) error 
 		return nil
 	}
 }
-
-// generate appends a district of n cases with a realistic mix of events:
-// every case is pushed to two supervising units and mostly received; a
-// third are commitment approvals that are verified; some receipts are
-// missed (deadline.missed) and received late, some pushes returned and
-// re-routed, some verifications find violations that are fed back, a few
-// lead to revocations, and about half the cases are closed. It returns
-// the number of events.
-func generate(b *testing.B, ctx context.Context, store eventstore.Store, n int) int {
-	b.Helper()
-	total := 0
-	appendEvs := func(stream string, evs ...domain.Event) {
-		req := eventstore.AppendRequest{Stream: stream, Expected: eventstore.ExpectAny()}
-		for _, e := range evs {
-			data, err := json.Marshal(e)
-			if err != nil {
-				b.Fatal(err)
-			}
-			req.Events = append(req.Events, eventstore.NewEvent{Type: e.EventType(), Data: data,
-				Metadata: eventstore.Metadata{ActorID: "gen", OccurredAt: occurred(e)}})
-		}
-		if _, err := store.Append(ctx, req); err != nil {
-			b.Fatalf("append %s: %v", stream, err)
-		}
-		total += len(evs)
-	}
-	const approving, supervising = 12, 30
-	for u := range approving {
-		id := fmt.Sprintf("u-a%02d", u)
-		appendEvs(directory.UnitStreamID(id), directory.UnitRegistered{UnitID: id, Name: id,
-			Kinds: []directory.Kind{directory.KindApproval}, At: at(1, 5, 9)})
-	}
-	for u := range supervising {
-		id := fmt.Sprintf("u-s%02d", u)
-		appendEvs(directory.UnitStreamID(id), directory.UnitRegistered{UnitID: id, Name: id,
-			Kinds: []directory.Kind{directory.KindSupervision}, At: at(1, 5, 9)})
-	}
-	base := at(1, 6, 9)
-	for i := range n {
-		id := fmt.Sprintf("g%06d", i)
-		appr := fmt.Sprintf("u-a%02d", i%approving)
-		s1, s2 := fmt.Sprintf("u-s%02d", i%supervising), fmt.Sprintf("u-s%02d", (i*7+3)%supervising)
-		if s1 == s2 {
-			s2 = fmt.Sprintf("u-s%02d", (i+1)%supervising)
-		}
-		// Spread decisions over the year's working hours.
-		decided := base.Add(time.Duration(i%340)*24*time.Hour + time.Duration(i%8)*time.Hour)
-		pushed := decided.Add(time.Hour)
-		mode := cases.ModeStandard
-		if i%3 == 0 {
-			mode = cases.ModeCommitment
-		}
-		m := cases.MatterSnapshot{Code: fmt.Sprintf("M-%03d", i%200), Name: "事项", ApprovingUnit: appr,
-			SupervisingUnits: []string{s1, s2}, CommitmentApplies: true, MajorRisk: directory.RiskNone}
-		evs := []domain.Event{cases.Pushed{CaseID: id, ApprovingUnit: appr, By: "gen", Matter: m,
-			Subject: cases.Subject{Kind: subject.KindOrganisation, ID: firm, Name: "某公司"}, Outcome: cases.OutcomeGranted,
-			DecidedAt: decided, Mode: mode, Documents: docs(mode == cases.ModeCommitment), AddressedUnits: []string{s1, s2}, At: pushed}}
-		t := pushed.Add(2 * time.Hour)
-		next := func() time.Time { t = t.Add(3 * time.Hour); return t }
-		missed := i%10 == 0
-		evs = append(evs, cases.Received{CaseID: id, Unit: s1, By: "gen", Round: 1, At: next()})
-		returned := i%20 == 7
-		if returned {
-			evs = append(evs, cases.Returned{CaseID: id, Unit: s2, By: "gen", Reason: cases.ReturnWrongUnit, At: next()},
-				cases.ReRouted{CaseID: id, Unit: appr, By: "gen", Units: nil, At: next()})
-		} else if !missed {
-			evs = append(evs, cases.Received{CaseID: id, Unit: s2, By: "gen", Round: 1, At: next()})
-		}
-		if mode == cases.ModeCommitment {
-			evs = append(evs, cases.VerificationStarted{CaseID: id, Unit: s1, By: "gen", At: next()})
-			res := cases.VerificationConfirmed
-			if i%9 == 0 {
-				res = cases.VerificationUntrue
-			}
-			at := next()
-			evs = append(evs, cases.VerificationCompleted{CaseID: id, Unit: s1, By: "gen", Result: res, Note: "核查", At: at})
-			if res != cases.VerificationConfirmed {
-				evs = append(evs, cases.ViolationRecorded{CaseID: id, Seq: 1, Unit: s1, By: "gen", DiscoveredAt: at, Description: "不实", At: at},
-					cases.FeedbackSubmitted{CaseID: id, ViolationSeq: 1, Unit: s1, By: "gen", ApprovingUnit: appr,
-						Channel: cases.ChannelSystem, Content: "反馈", At: next()})
-				if i%27 == 0 {
-					evs = append(evs, cases.RevocationRequested{CaseID: id, Seq: 1, Unit: s1, By: "gen", ApprovingUnit: appr,
-						DocumentNumber: "文号", Reason: "不实", At: next()},
-						cases.Revoked{CaseID: id, RequestSeq: 1, Unit: appr, By: "gen", DecisionNumber: "撤" + id, Dishonest: true,
-							Subject: cases.Subject{Kind: subject.KindOrganisation, ID: firm}, MatterCode: m.Code, At: next()})
-				}
-			}
-		}
-		if !missed && i%2 == 0 && i%27 != 0 {
-			evs = append(evs, cases.Closed{CaseID: id, Unit: appr, By: "gen", At: next()})
-		}
-		appendEvs(cases.StreamID(id), evs...)
-		if missed {
-			// The scheduler records the miss of s2's receipt, then s2 receives late.
-			oid := "case/" + id + "/RECEIPT/" + s2
-			due := domain.Due{At: calendarDue(pushed)}
-			appendEvs(deadline.StreamID(oid), deadline.Missed{ObligationID: oid, Kind: domain.ObReceipt, Rule: "R2",
-				ResponsibleUnit: s2, CounterpartUnit: appr, Subject: "case/" + id, Due: due, PolicyVersion: 1,
-				By: domain.Actor{ID: "scheduler"}, At: due.At.Add(time.Minute)})
-			appendEvs(cases.StreamID(id), cases.Received{CaseID: id, Unit: s2, By: "gen", Round: 1, At: due.At.Add(time.Hour)})
-		}
-	}
-	return total
-}
-
-func calendarDue(pushed time.Time) time.Time { return benchCal.AddWorkingDays(pushed, 1).At }
-
-// occurred returns the event's own time for the metadata.
-func occurred(e domain.Event) time.Time {
-	var v struct {
-		At time.Time `json:"at"`
-	}
-	data, _ := json.Marshal(e)
-	_ = json.Unmarshal(data, &v)
-	return v.At
-}
-
-var benchCal = calendar.New()
 
 // BenchmarkFollowLagCases appends case events at 500 events/s (one per
 // append: a push, then the two receipts of an earlier push) for one second
