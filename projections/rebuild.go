@@ -1,9 +1,11 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,9 +50,10 @@ type Progress struct {
 // on it from its checkpoint), other replicas are notified, and the tables
 // of every other generation are dropped.
 //
-// One pass over the log feeds all projs; each transaction applies a run of
-// pages (about CommitEvery events) to each of them in one Apply call, the
-// projections concurrently (see txView), and advances their checkpoints;
+// One pass over the log feeds all projs; a run of pages (a chunk, about
+// CommitEvery events) is applied to each of them in one Apply call, the
+// projections concurrently (see txView), in one transaction per lane (on
+// PostgreSQL two, see lanes) that also advances their checkpoints;
 // a reader goroutine prefetches the pages and hands them to the
 // projections that implement Preparer. The secondary indexes of the new tables
 // (Indexer) are built after the pass, before the switch-over. Do not run two
@@ -240,6 +243,7 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 			}
 		}
 	}()
+	ln := newLanes(db.Dialect(), len(projs))
 	start := time.Now()
 	var done int64
 	var last eventstore.Position
@@ -282,27 +286,7 @@ func rebuildPass(ctx context.Context, store eventstore.Store, db rmstore.DB, pro
 		if len(chunk) == 0 {
 			break
 		}
-		tx, err := db.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		if db.Dialect() == rmstore.SQLite {
-			// A page cache that holds the B-trees being filled (the
-			// default 2 MB makes every chunk read pages back from the
-			// file); a setting of the connection, harmless after.
-			if _, err := tx.Exec(ctx, `PRAGMA cache_size = -65536`); err != nil {
-				tx.Rollback(ctx)
-				return err
-			}
-		}
-		if err := applyChunk(ctx, tx, db.Dialect(), projs, gens, chunk); err != nil {
-			tx.Rollback(ctx)
-			return err
-		}
-		if err := tx.Commit(ctx); err != nil {
-			if errors.Is(err, ErrCheckpointMoved) {
-				return fmt.Errorf("projections: rebuild: another rebuild wrote the new generation: %w", err)
-			}
+		if err := ln.apply(ctx, db, projs, gens, chunk); err != nil {
 			return err
 		}
 		last = chunk[len(chunk)-1].Position
@@ -326,33 +310,128 @@ func readAhead(opts RebuildOptions) int {
 	return max(1, (opts.CommitEvery+opts.ReadBatch-1)/opts.ReadBatch)
 }
 
-// applyChunk applies events to every projection in tx (applyBatch), the
-// projections concurrently, each on its own view of tx (txView), so that
-// the folding of one overlaps the statements of another; the writes of
-// each reach tx in order. As soon as a projection is done, its held writes
-// are executed on tx (Flush, under the views' mutex) while the others are
-// still folding, so that the commit has little left to write.
-func applyChunk(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, projs []Projection, gens []genState, events []eventstore.Event) error {
-	var mu sync.Mutex
-	views := make([]*txView, len(projs))
-	errs := make([]error, len(projs))
+// lanes split the projections of a rebuild into transactions of their
+// own, one per lane, applied and committed concurrently: on PostgreSQL two,
+// so that the server writes on two connections (and two cores) at once; on
+// SQLite, which has one writer, one. Each projection's rows and checkpoint
+// still commit together. Projections are put in lanes by the time they took
+// on the chunk before, the slowest first into the lane with least (the
+// first chunk alternates): so the two heavy ones run apart.
+type lanes struct {
+	n    int
+	took []time.Duration // by projection, on the last chunk
+}
+
+func newLanes(d rmstore.Dialect, projs int) *lanes {
+	n := 1
+	if d == rmstore.Postgres {
+		n = min(2, projs)
+	}
+	return &lanes{n: n, took: make([]time.Duration, projs)}
+}
+
+// assign returns the indexes of the projections of each lane.
+func (l *lanes) assign() [][]int {
+	order := make([]int, len(l.took))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(l.took[b], l.took[a]) })
+	out := make([][]int, l.n)
+	load := make([]time.Duration, l.n)
+	for k, i := range order {
+		j := k % l.n // the first chunk: all took 0
+		if l.took[i] > 0 {
+			j = slices.Index(load, slices.Min(load))
+		}
+		out[j] = append(out[j], i)
+		load[j] += l.took[i]
+	}
+	return out
+}
+
+// apply applies a chunk to every projection, each lane in a transaction,
+// and commits them.
+func (l *lanes) apply(ctx context.Context, db rmstore.DB, projs []Projection, gens []genState, events []eventstore.Event) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	groups := l.assign()
+	errs := make([]error, len(groups))
 	var wg sync.WaitGroup
-	for i, p := range projs {
-		views[i] = &txView{mu: &mu, tx: tx, sqlite: d == rmstore.SQLite}
+	for gi, idx := range groups {
 		wg.Go(func() {
-			if _, errs[i] = applyBatch(ctx, views[i], d, p, gens[i], false, events); errs[i] == nil {
-				if err := views[i].Flush(ctx); err != nil {
-					errs[i] = fmt.Errorf("projections: %s: write: %w", p.Name(), err)
-				}
-			}
-			if errs[i] != nil {
-				cancel() // the transaction is lost: stop the others early
+			if errs[gi] = l.applyLane(ctx, db, projs, gens, idx, events); errs[gi] != nil {
+				cancel() // the rebuild fails: stop the other lane early
 			}
 		})
 	}
 	wg.Wait()
+	return firstError(errs)
+}
+
+func (l *lanes) applyLane(ctx context.Context, db rmstore.DB, projs []Projection, gens []genState, idx []int, events []eventstore.Event) error {
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if db.Dialect() == rmstore.SQLite {
+		// A page cache that holds the B-trees being filled (the default
+		// 2 MB makes every chunk read pages back from the file); a
+		// setting of the connection, harmless after.
+		if _, err := tx.Exec(ctx, `PRAGMA cache_size = -65536`); err != nil {
+			tx.Rollback(ctx)
+			return err
+		}
+	}
+	if err := applyChunk(ctx, tx, db.Dialect(), projs, gens, idx, events, l.took); err != nil {
+		tx.Rollback(ctx)
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		if errors.Is(err, ErrCheckpointMoved) {
+			return fmt.Errorf("projections: rebuild: another rebuild wrote the new generation: %w", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// applyChunk applies events to the projections idx in tx (applyBatch), the
+// projections concurrently, each on its own view of tx (txView), so that
+// the folding of one overlaps the statements of another; the writes of
+// each reach tx in order. As soon as a projection is done, its held writes
+// are executed on tx (Flush, under the views' mutex) while the others are
+// still folding, so that the commit has little left to write. It records
+// in took how long each projection took.
+func applyChunk(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, projs []Projection, gens []genState, idx []int, events []eventstore.Event, took []time.Duration) error {
+	var mu sync.Mutex
+	errs := make([]error, len(idx))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for k, i := range idx {
+		v := &txView{ctx: ctx, mu: &mu, tx: tx, sqlite: d == rmstore.SQLite}
+		wg.Go(func() {
+			defer v.wait() // a hand-off must not outlive the chunk
+			if _, errs[k] = applyBatch(ctx, v, d, projs[i], gens[i], false, events); errs[k] == nil {
+				if err := v.Flush(ctx); err != nil {
+					errs[k] = fmt.Errorf("projections: %s: write: %w", projs[i].Name(), err)
+				}
+			}
+			if errs[k] != nil {
+				cancel() // the transaction is lost: stop the others early
+			}
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	return firstError(errs)
+}
+
+// firstError returns the first error that is not a cancellation (which
+// follows from another), else the first.
+func firstError(errs []error) error {
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, context.Canceled) {
 			return err

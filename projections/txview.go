@@ -14,19 +14,35 @@ import (
 // shared transaction under a mutex, after the view's own writes have been
 // passed on to it. A projection reads only its own tables, so it sees all
 // of its writes; the writes of different projections reach the transaction
-// interleaved, but each projection's stay in order. pass hands the
-// remaining writes on once the projection is done. The mutex is held from a
-// query until its rows are closed (or its row scanned), since neither store
-// runs two statements of a transaction at once.
+// interleaved, but each projection's stay in order. The mutex is held from
+// a query until its rows are closed (or its row scanned), since neither
+// store runs two statements of a transaction at once.
+//
+// Once a view holds writes of asyncArgs values or more, it hands them to a
+// goroutine that runs them on the transaction (under the mutex) while the
+// projection goes on folding: so the store works on a projection's first
+// rows while it computes the next. One hand-off runs at a time; the next,
+// and every read and Flush, first waits for it, so that the view's writes
+// reach the store in order and a read sees them all. An error of a
+// hand-off is returned by the view's next read or Flush.
 //
 // A view tells its dialect (Dialect), so that rmstore.Inserts writes
 // anonymous parameters on SQLite through it as on the transaction itself.
 type txView struct {
+	ctx    context.Context // of the hand-offs
 	mu     *sync.Mutex
 	tx     rmstore.Tx
 	sqlite bool
 	queue  []queuedStmt
+	args   int // values in queue
+
+	busy sync.WaitGroup // the running hand-off
+	err  error          // of a hand-off, read after busy.Wait
 }
+
+// asyncArgs is the number of queued values from which a view hands its
+// writes to the store in the background: a few multi-row statements.
+const asyncArgs = 16384
 
 type queuedStmt struct {
 	sql  string
@@ -41,7 +57,30 @@ func (v *txView) pass() {
 	for _, q := range v.queue {
 		v.tx.Queue(q.sql, q.args...)
 	}
-	v.queue = nil
+	v.queue, v.args = nil, 0
+}
+
+// wait waits for the running hand-off and returns its error.
+func (v *txView) wait() error {
+	v.busy.Wait()
+	return v.err
+}
+
+// handOff runs the view's writes on the transaction in the background.
+func (v *txView) handOff() {
+	if v.wait() != nil {
+		return // the transaction is lost; the error is reported by the next read or Flush
+	}
+	batch := v.queue
+	v.queue, v.args = nil, 0
+	v.busy.Go(func() {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		for _, q := range batch {
+			v.tx.Queue(q.sql, q.args...)
+		}
+		v.err = v.tx.Flush(v.ctx)
+	})
 }
 
 // Dialect tells rmstore.Inserts which parameters to write.
@@ -53,10 +92,19 @@ func (v *txView) Dialect() rmstore.Dialect {
 }
 
 // Queue implements rmstore.Tx.
-func (v *txView) Queue(sql string, args ...any) { v.queue = append(v.queue, queuedStmt{sql, args}) }
+func (v *txView) Queue(sql string, args ...any) {
+	v.queue = append(v.queue, queuedStmt{sql, args})
+	v.args += len(args)
+	if v.ctx != nil && v.args >= asyncArgs {
+		v.handOff()
+	}
+}
 
 // Flush implements rmstore.Tx.
 func (v *txView) Flush(ctx context.Context) error {
+	if err := v.wait(); err != nil {
+		return err
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.pass()
@@ -65,6 +113,9 @@ func (v *txView) Flush(ctx context.Context) error {
 
 // Exec implements rmstore.Querier.
 func (v *txView) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	if err := v.wait(); err != nil {
+		return 0, err
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.pass()
@@ -73,6 +124,9 @@ func (v *txView) Exec(ctx context.Context, sql string, args ...any) (int64, erro
 
 // Query implements rmstore.Querier.
 func (v *txView) Query(ctx context.Context, sql string, args ...any) (rmstore.Rows, error) {
+	if err := v.wait(); err != nil {
+		return nil, err
+	}
 	v.mu.Lock()
 	v.pass()
 	rows, err := v.tx.Query(ctx, sql, args...)
@@ -85,6 +139,9 @@ func (v *txView) Query(ctx context.Context, sql string, args ...any) (rmstore.Ro
 
 // QueryRow implements rmstore.Querier.
 func (v *txView) QueryRow(ctx context.Context, sql string, args ...any) rmstore.Row {
+	if err := v.wait(); err != nil {
+		return errRow{err}
+	}
 	v.mu.Lock()
 	v.pass()
 	return &viewRow{row: v.tx.QueryRow(ctx, sql, args...), unlock: v.mu.Unlock}
@@ -117,3 +174,8 @@ func (r *viewRow) Scan(dest ...any) error {
 	defer r.once.Do(r.unlock)
 	return r.row.Scan(dest...)
 }
+
+// errRow is a row whose Scan returns err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }

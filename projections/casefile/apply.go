@@ -174,6 +174,8 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 		if err := w.write(f); err != nil {
 			return nil, err
 		}
+		w.cases.QueueFull(tx)
+		w.units.QueueFull(tx)
 	}
 	w.queue(tx)
 	if len(w.ch) > 0 {

@@ -44,7 +44,7 @@ import (
 // the same way (pages of 1 000 events, a commit every 10 000). Events live
 // in a SQLite event store; the read models in SQLite and in PostgreSQL.
 //
-// SHENGUAN_BENCH_CASES sets the number of cases (default 2 000, about 4.5
+// SHENGUAN_BENCH_CASES sets the number of cases (default 2 000, about 10
 // events each); use 100000 by hand for the district.
 func BenchmarkRebuildAll(b *testing.B) {
 	n := 2000

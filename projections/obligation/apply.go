@@ -696,6 +696,8 @@ func (a *applier) flush() {
 		g := a.aggs[key]
 		g.dirty = false
 		a.write(g)
+		a.obRows.QueueFull(a.tx)
+		a.aggRows.QueueFull(a.tx)
 	}
 	a.order = a.order[:0]
 	a.obRows.Queue(a.tx)

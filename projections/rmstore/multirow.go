@@ -64,16 +64,27 @@ func (r *Inserts) Add(args ...any) {
 // Len returns the number of rows added since the last Queue.
 func (r *Inserts) Len() int { return (len(r.full)*r.max*r.cols + len(r.args)) / r.cols }
 
-// Queue queues the rows added so far on tx, in the order they were added,
-// and empties the collector.
-func (r *Inserts) Queue(tx Tx) {
-	sqlite := false
-	if d, ok := tx.(interface{ Dialect() Dialect }); ok {
-		sqlite = d.Dialect() == SQLite
+// QueueFull queues the rows of the statements already full (max rows
+// each) on tx, in the order they were added, and keeps the rest: a writer
+// of many rows calls it as it goes, so that a transaction that runs queued
+// statements in the background (a rebuild's) gets them early.
+func (r *Inserts) QueueFull(tx Tx) {
+	if len(r.full) == 0 {
+		return
 	}
+	sqlite := isSQLite(tx)
 	for _, b := range r.full {
 		tx.Queue(r.insert+" VALUES "+values(r.cols, r.max, sqlite)+" "+r.tail, b...)
 	}
+	clear(r.full)
+	r.full = r.full[:0]
+}
+
+// Queue queues the rows added so far on tx, in the order they were added,
+// and empties the collector.
+func (r *Inserts) Queue(tx Tx) {
+	r.QueueFull(tx)
+	sqlite := isSQLite(tx)
 	args := r.args
 	for n := r.max; len(args) > 0; {
 		if len(args) < n*r.cols {
@@ -84,9 +95,14 @@ func (r *Inserts) Queue(tx Tx) {
 		tx.Queue(r.insert+" VALUES "+values(r.cols, n, sqlite)+" "+r.tail, args[:k:k]...)
 		args = args[k:]
 	}
-	// The queued statements keep the blocks until they run: start afresh.
-	clear(r.full)
-	r.full, r.args = r.full[:0], nil
+	// The queued statements keep the block until they run: start afresh.
+	r.args = nil
+}
+
+// isSQLite tells whether tx writes SQLite's anonymous parameters.
+func isSQLite(tx Tx) bool {
+	d, ok := tx.(interface{ Dialect() Dialect })
+	return ok && d.Dialect() == SQLite
 }
 
 type shape struct {
