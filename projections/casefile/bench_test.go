@@ -40,9 +40,10 @@ import (
 // BenchmarkRebuildAll rebuilds every read model the service runs (the list
 // of readModels in cmd/shenguan, see allReadModels) over a generated
 // district and, in the same run, a baseline of
-// plain upserts (one per event) with the checkpoint row, read and batched
-// the same way (pages of 1 000 events, a commit every 10 000). Events live
-// in a SQLite event store; the read models in SQLite and in PostgreSQL.
+// plain upserts (one per event, by its id) with the checkpoint row, read and
+// batched the same way (pages of 1 000 events, a commit every 10 000), and
+// the same baseline keyed by the events' positions for reference. Events
+// live in a SQLite event store; the read models in SQLite and in PostgreSQL.
 //
 // SHENGUAN_BENCH_CASES sets the number of cases (default 2 000, about 10
 // events each); use 100000 by hand for the issue's district.
@@ -104,26 +105,39 @@ func BenchmarkRebuildAll(b *testing.B) {
 				}
 			})
 		})
-		b.Run(be.name+"/baseline", func(b *testing.B) {
-			measure(b, events, func() {
-				b.StopTimer()
-				db := be.open(b)
-				defer db.Close()
-				for _, q := range []string{
-					`CREATE TABLE base (id TEXT PRIMARY KEY, stream TEXT NOT NULL, type TEXT NOT NULL, version BIGINT NOT NULL, data TEXT NOT NULL)`,
-					`CREATE TABLE base_checkpoint (id BIGINT PRIMARY KEY, major BIGINT NOT NULL, minor BIGINT NOT NULL)`,
-					`INSERT INTO base_checkpoint (id, major, minor) VALUES (1, 0, 0)`,
-				} {
-					if _, err := db.Exec(ctx, q); err != nil {
+		// The issue's baseline upserts each event by its id; the second
+		// keys it by its position in the log, so that rows arrive in key
+		// order (the cheapest case for a B-tree), for reference.
+		for _, byPosition := range []bool{false, true} {
+			name := be.name + "/baseline"
+			if byPosition {
+				name += "-by-position"
+			}
+			b.Run(name, func(b *testing.B) {
+				measure(b, events, func() {
+					b.StopTimer()
+					db := be.open(b)
+					defer db.Close()
+					key := `id TEXT PRIMARY KEY, pos BIGINT NOT NULL`
+					if byPosition {
+						key = `id TEXT NOT NULL, pos BIGINT PRIMARY KEY`
+					}
+					for _, q := range []string{
+						`CREATE TABLE base (` + key + `, stream TEXT NOT NULL, type TEXT NOT NULL, version BIGINT NOT NULL, data TEXT NOT NULL)`,
+						`CREATE TABLE base_checkpoint (id BIGINT PRIMARY KEY, major BIGINT NOT NULL, minor BIGINT NOT NULL)`,
+						`INSERT INTO base_checkpoint (id, major, minor) VALUES (1, 0, 0)`,
+					} {
+						if _, err := db.Exec(ctx, q); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.StartTimer()
+					if err := baseline(ctx, store, db, byPosition); err != nil {
 						b.Fatal(err)
 					}
-				}
-				b.StartTimer()
-				if err := baseline(ctx, store, db); err != nil {
-					b.Fatal(err)
-				}
+				})
 			})
-		})
+		}
 	}
 }
 
@@ -194,8 +208,16 @@ func measure(b *testing.B, events int, fn func()) {
 // baseline reads the log like Rebuild (pages of 1 000 prefetched, a commit
 // every 10 000 events, on SQLite the same page cache) and writes one plain
 // upsert per event and the checkpoint row.
-func baseline(ctx context.Context, store eventstore.Store, db rmstore.DB) error {
+func baseline(ctx context.Context, store eventstore.Store, db rmstore.DB, byPosition bool) error {
 	const readBatch, commitEvery = 1000, 10000
+	upsert := `INSERT INTO base (id, pos, stream, type, version, data) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (id) DO UPDATE SET pos = excluded.pos, stream = excluded.stream, type = excluded.type,
+		version = excluded.version, data = excluded.data`
+	if byPosition {
+		upsert = `INSERT INTO base (id, pos, stream, type, version, data) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (pos) DO UPDATE SET id = excluded.id, stream = excluded.stream, type = excluded.type,
+			version = excluded.version, data = excluded.data`
+	}
 	pages := make(chan []eventstore.Event, 4)
 	errc := make(chan error, 1)
 	go func() {
@@ -232,9 +254,7 @@ func baseline(ctx context.Context, store eventstore.Store, db rmstore.DB) error 
 			}
 		}
 		for _, e := range evs {
-			tx.Queue(`INSERT INTO base (id, stream, type, version, data) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (id) DO UPDATE SET stream = excluded.stream, type = excluded.type,
-				version = excluded.version, data = excluded.data`, e.ID, e.StreamID, e.Type, int64(e.Version), string(e.Data))
+			tx.Queue(upsert, e.ID, int64(e.Position.Major), e.StreamID, e.Type, int64(e.Version), string(e.Data))
 		}
 		last := evs[len(evs)-1].Position
 		tx.Queue(`UPDATE base_checkpoint SET major = $1, minor = $2 WHERE id = 1`, int64(last.Major), int64(last.Minor))
