@@ -46,7 +46,8 @@ import (
 // live in a SQLite event store; the read models in SQLite and in PostgreSQL.
 //
 // SHENGUAN_BENCH_CASES sets the number of cases (default 2 000, about 10
-// events each); use 100000 by hand for the district.
+// events each); use 100000 by hand for the district (and
+// SHENGUAN_BENCH_STORE to keep it between runs).
 func BenchmarkRebuildAll(b *testing.B) {
 	n := 2000
 	if s := os.Getenv("SHENGUAN_BENCH_CASES"); s != "" {
@@ -57,15 +58,46 @@ func BenchmarkRebuildAll(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	dir := b.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "events.db"))
+	// SHENGUAN_BENCH_STORE names an event store file to keep the district
+	// in: generated when the file is new, reused as it is otherwise (the
+	// generator is deterministic; a file from another number of cases is
+	// refused).
+	path := os.Getenv("SHENGUAN_BENCH_STORE")
+	reuse := false
+	if path == "" {
+		path = filepath.Join(b.TempDir(), "events.db")
+	} else if _, err := os.Stat(path + ".cases"); err == nil {
+		reuse = true
+	} else if _, err := os.Stat(path); err == nil {
+		b.Fatalf("%s exists but holds no finished district (no %s.cases): remove it", path, path)
+	}
+	store, err := sqlite.Open(ctx, path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	start := time.Now()
-	events := generate(b, ctx, store, n)
-	b.Logf("generated %d cases, %d events in %v", n, events, time.Since(start).Round(time.Millisecond))
+	var events int
+	if reuse {
+		kept, err := os.ReadFile(path + ".cases")
+		if err != nil || string(kept) != strconv.Itoa(n) {
+			b.Fatalf("%s holds a district of %q cases, not %d", path, kept, n)
+		}
+		head, err := store.Head(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events = int(head.Major) // positions are 1, 2, … on SQLite
+		b.Logf("reused %d cases, %d events from %s", n, events, path)
+	} else {
+		start := time.Now()
+		events = generate(b, ctx, store, n)
+		b.Logf("generated %d cases, %d events in %v", n, events, time.Since(start).Round(time.Millisecond))
+		if os.Getenv("SHENGUAN_BENCH_STORE") != "" {
+			if err := os.WriteFile(path+".cases", []byte(strconv.Itoa(n)), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 
 	backends := []struct {
 		name string
