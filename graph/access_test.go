@@ -509,17 +509,21 @@ func (f *readFixture) crossUnit(t *testing.T, types map[string]map[string]any, c
 		{"obligations(unit:A,subject)", "obligations", `{ obligations(filter: {unit: "u-a", subject: "case/A-1"}) { totalCount nodes { id } } }`},
 		{"routingFailed(approvingUnit:A)", "routingFailed", `{ routingFailed(approvingUnit: "u-a") { totalCount } }`},
 	}
+	// acts name the command behind each mutation: a role that may issue it
+	// is answered NOT_FOUND, as for a missing case (it may not read A-1);
+	// one that may not is refused FORBIDDEN by the role check, as for any
+	// case id.
 	acts := []struct {
-		mutation string
-		in       map[string]any
+		mutation, command string
+		in                map[string]any
 	}{
-		{"receivePush", nil},
-		{"returnPush", map[string]any{"reason": "WRONG_UNIT", "note": "非本单位监管"}},
-		{"startVerification", nil},
-		{"submitFeedback", map[string]any{"violationSeq": 1, "channel": "SYSTEM", "content": "已核实"}},
-		{"requestRevocation", map[string]any{"documentNumber": "津东卫〔2026〕1号", "reason": "隐瞒真实情况"}},
-		{"decideRevocation", map[string]any{"decisionNumber": "津东审〔2026〕1号", "dishonest": true, "reason": "承诺不实"}},
-		{"correctPush", map[string]any{"reason": "名称有误", "subjectName": "天津某某餐饮有限公司"}},
+		{"receivePush", "cases.Receive", nil},
+		{"returnPush", "cases.Return", map[string]any{"reason": "WRONG_UNIT", "note": "非本单位监管"}},
+		{"startVerification", "cases.StartVerification", nil},
+		{"submitFeedback", "cases.SubmitFeedback", map[string]any{"violationSeq": 1, "channel": "SYSTEM", "content": "已核实"}},
+		{"requestRevocation", "cases.RequestRevocation", map[string]any{"documentNumber": "津东卫〔2026〕1号", "reason": "隐瞒真实情况"}},
+		{"decideRevocation", "cases.DecideRevocation", map[string]any{"decisionNumber": "津东审〔2026〕1号", "dishonest": true, "reason": "承诺不实"}},
+		{"correctPush", "cases.CorrectPush", map[string]any{"reason": "名称有误", "subjectName": "天津某某餐饮有限公司"}},
 	}
 	for _, role := range unitRoles {
 		tok := tokenFor(t, "p-b-"+strings.ToLower(string(role)), unitB, string(role))
@@ -542,16 +546,31 @@ func (f *readFixture) crossUnit(t *testing.T, types map[string]map[string]any, c
 		for _, a := range acts {
 			counts["cross-unit"]++
 			t.Run("B-"+string(role)+"/"+a.mutation, func(t *testing.T) {
-				in := sample(types, mutationArg(t, types, a.mutation)).(map[string]any)
-				in["caseId"] = caseA
-				for k, v := range a.in {
-					in[k] = v
+				roles, ok := service.Allowed[a.command]
+				if !ok {
+					t.Fatalf("no command %s in service.Allowed", a.command)
+				}
+				want := "FORBIDDEN"
+				if slices.Contains(roles, role) {
+					want = "NOT_FOUND"
+				}
+				act := func(caseID string) response {
+					in := sample(types, mutationArg(t, types, a.mutation)).(map[string]any)
+					in["caseId"] = caseID
+					for k, v := range a.in {
+						in[k] = v
+					}
+					return f.post(t, tok, fmt.Sprintf(`mutation($in: %s!) { %s(input: $in) { case { id status } } }`,
+						typeName(mutationArg(t, types, a.mutation)), a.mutation), map[string]any{"in": in})
 				}
 				head := f.head(t)
-				got := f.post(t, tok, fmt.Sprintf(`mutation($in: %s!) { %s(input: $in) { case { id status } } }`,
-					typeName(mutationArg(t, types, a.mutation)), a.mutation), map[string]any{"in": in})
-				if !slices.Contains(refusalCodes, got.code()) || got.Data[a.mutation] != nil {
-					t.Errorf("code %q data %v (%+v), want a refusal without data", got.code(), got.Data[a.mutation], got.Errors)
+				got, missing := act(caseA), act("NO-SUCH-CASE")
+				if got.code() != want || got.Data[a.mutation] != nil {
+					t.Errorf("code %q data %v (%+v), want %s without data", got.code(), got.Data[a.mutation], got.Errors, want)
+				}
+				if len(got.Errors) != 1 || len(missing.Errors) != 1 || got.code() != missing.code() ||
+					got.Errors[0].Message != missing.Errors[0].Message {
+					t.Errorf("A-1 answered %+v, a missing case %+v: the answers tell them apart", got.Errors, missing.Errors)
 				}
 				if h := f.head(t); h != head {
 					t.Errorf("head %v after the refusal, want %v", h, head)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -101,7 +102,7 @@ func (r *Resolver) caseMutation(ctx context.Context, commandID *string, c cases.
 	}
 	res, err := s.Case(ctx, meta(ctx, commandID), c)
 	if err != nil {
-		return nil, err
+		return nil, hideCase(ctx, s, c, err)
 	}
 	db, cat := s.ReadModels()
 	v, err := view(casefile.Get(ctx, db, cat, res.ID))
@@ -109,6 +110,44 @@ func (r *Resolver) caseMutation(ctx context.Context, commandID *string, c cases.
 		return nil, err
 	}
 	return &model.CasePayload{Case: v, Position: position(res.Position), Duplicate: res.Duplicate}, nil
+}
+
+// hideCase returns the answer to a refused case command: like a missing
+// case (errHidden, NOT_FOUND) when the caller may not read the case by the
+// rule of the case queries (reader, canSeeCase) or the case does not exist,
+// so that a mutation cannot tell a unit whether another unit's case id
+// exists; the refusal itself otherwise (the caller already knows the case).
+// The service has recorded the real refusal in the security log before, so
+// auditors still see the probing. Two refusals keep their code: the role
+// check (service.MayIssue), decided before the case is read and the same
+// for every case id, and a refused push, which names a case to create
+// (a client-chosen id that is taken cannot be answered like a free one).
+func hideCase(ctx context.Context, s *service.Service, c cases.Command, err error) error {
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	if _, ok := c.(cases.Push); ok {
+		return err
+	}
+	id, a := cases.Target(c)
+	if !service.MayIssue(a, c) {
+		return err
+	}
+	if de.Code == cases.ErrCaseNotFound.Code {
+		return errHidden
+	}
+	db, cat := s.ReadModels()
+	v, gerr := casefile.Get(ctx, db, cat, id)
+	switch {
+	case errors.Is(gerr, casefile.ErrNotFound), errors.Is(gerr, projections.ErrNotFound):
+		return errHidden
+	case gerr != nil:
+		return fmt.Errorf("graph: read case %s after a refusal: %w", id, gerr)
+	case !a.HasAny(readRoles...) || !canSeeCase(a, v):
+		return errHidden
+	}
+	return err
 }
 
 // unitPayload returns the unit after a unit command.

@@ -282,6 +282,12 @@ func (s *Service) refused(ctx context.Context, m Meta, a domain.Actor, what, tar
 	return err
 }
 
+// MayIssue reports whether a holds one of the roles allowed to issue cmd
+// (Allowed): whether the command passes the role check every method does
+// before it reads anything. A command failing it is refused with
+// domain.ErrForbidden whatever object it names.
+func MayIssue(a domain.Actor, cmd any) bool { return authorise(a, cmd) == nil }
+
 // RecordRefusal writes a refusal that happened outside the write side (a
 // read path such as the audit fields refusing a role) to the security log,
 // with the caller and where the request came from. Only domain errors
