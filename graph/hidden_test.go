@@ -19,7 +19,7 @@ func TestMutationOnAnotherUnitsCaseAnswersLikeAMissingCase(t *testing.T) {
 	otherApprover := tokenFor(t, "p-wa", "u-wjw", "APPROVER")
 	probes := []struct {
 		token, mutation, input string
-		in                 map[string]any
+		in                     map[string]any
 	}{
 		{otherSupTok(t), "receivePush", "ReceivePushInput", nil},
 		{otherSupTok(t), "returnPush", "ReturnPushInput", map[string]any{"reason": "WRONG_UNIT"}},

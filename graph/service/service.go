@@ -228,23 +228,45 @@ func (s *Service) policyAt(ctx context.Context, t time.Time) (domain.Policy, err
 // policyCache is the time-policy stream folded up to a version, with the
 // calendar it gives; every command reads the policy, and the stream rarely
 // changes, so each read folds only the events after the cached version.
+// The lock guards the three fields only: it is never held while the store
+// is read, so that one slow read does not hold up every command.
 type policyCache struct {
 	mu      sync.Mutex
 	version uint64
 	state   timepolicy.State
-	cal     domain.Calendar // of state
+	cal     domain.Calendar // of state; nil before the first install
+}
+
+// snapshot returns the cached version, state and calendar.
+func (c *policyCache) snapshot() (uint64, timepolicy.State, domain.Calendar) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.version, c.state, c.cal
+}
+
+// install caches state (folded up to version) and its calendar unless the
+// cache already holds a newer state: calls read and fold concurrently, and
+// one that started later may have installed a longer fold meanwhile.
+func (c *policyCache) install(version uint64, state timepolicy.State, cal domain.Calendar) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if version > c.version || (version == c.version && c.cal == nil) {
+		c.version, c.state, c.cal = version, state, cal
+	}
 }
 
 // timePolicy returns the time-policy state as of now (the cached state and
-// the events appended since) and its calendar. The states handed out are
-// never changed afterwards (timepolicy.Evolve copies before appending), and
-// a calendar is immutable.
+// the events appended since, read and folded without the cache's lock) and
+// its calendar: a state at least as new as the stream when the call
+// started. The states handed out are never changed afterwards
+// (timepolicy.Evolve copies before appending, so calls folding from the
+// same cached state do not share what they append), and a calendar is
+// immutable.
 func (s *Service) timePolicy(ctx context.Context) (timepolicy.State, domain.Calendar, error) {
-	c := &s.policy
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	version, state, cal := s.policy.snapshot()
+	from, cached := version, cal != nil
 	for {
-		page, err := s.store.ReadStream(ctx, timepolicy.Stream, c.version+1, policyPage)
+		page, err := s.store.ReadStream(ctx, timepolicy.Stream, version+1, policyPage)
 		if err != nil {
 			return timepolicy.State{}, nil, err
 		}
@@ -253,18 +275,21 @@ func (s *Service) timePolicy(ctx context.Context) (timepolicy.State, domain.Cale
 			return timepolicy.State{}, nil, err
 		}
 		for i, e := range decoded {
-			c.state = timePolicyDecider.Evolve(c.state, e)
-			c.version = page[i].Version
-			c.cal = nil
+			state = timePolicyDecider.Evolve(state, e)
+			version = page[i].Version
+			cal = nil
 		}
 		if len(page) < policyPage {
 			break
 		}
 	}
-	if c.cal == nil {
-		c.cal = c.state.Calendar()
+	if cal == nil {
+		cal = state.Calendar()
 	}
-	return c.state, c.cal, nil
+	if version > from || !cached {
+		s.policy.install(version, state, cal)
+	}
+	return state, cal, nil
 }
 
 // policyPage is the number of time-policy events read at a time.
