@@ -18,9 +18,9 @@ import (
 	"shenguan/projections/rmstore"
 )
 
-// folded is the stored fold of a case. Its stored form (MarshalJSON) is
-// compact JSON: the state in obligation.AppendCaseState's form, short keys,
-// empty values left out.
+// folded is the stored fold of a case. Its stored form is compact JSON
+// (MarshalJSON: the state in obligation.AppendCaseState's form, short keys,
+// empty values left out), packed with rmstore.Pack.
 type folded struct {
 	State cases.State
 	// Missed lists the obligations a miss was recorded for.
@@ -84,6 +84,15 @@ func (f *folded) UnmarshalJSON(b []byte) error {
 	}
 	f.State, f.Missed, f.Version, f.PosMajor, f.PosMinor, f.UpdatedAt = s, j.Missed, j.Version, j.PosMajor, j.PosMinor, j.UpdatedAt
 	return nil
+}
+
+// unpack reads the stored form as written (rmstore.Pack of MarshalJSON).
+func (f *folded) unpack(packed []byte) error {
+	b, err := rmstore.Unpack(packed)
+	if err != nil {
+		return err
+	}
+	return f.UnmarshalJSON(b)
 }
 
 // item is a decoded event of a case (or a miss recorded for one of its
@@ -199,13 +208,14 @@ func load(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, ids []string) (
 			return nil, fmt.Errorf("casefile: load: %w", err)
 		}
 		for rows.Next() {
-			var id, st string
+			var id string
+			var st []byte
 			if err := rows.Scan(&id, &st); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("casefile: load: %w", err)
 			}
 			f := &folded{id: id}
-			if err := f.UnmarshalJSON([]byte(st)); err != nil {
+			if err := f.unpack(st); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("casefile: decode %s: %w", id, err)
 			}
@@ -308,7 +318,7 @@ func (w *writer) write(f *folded) error {
 		}
 	}
 	w.buf = f.appendJSON(w.buf[:0])
-	st := string(w.buf)
+	st := rmstore.Pack(w.buf)
 	w.cases.Add(s.ID, s.ApprovingUnit, s.Matter.Code, s.Matter.Name, string(s.Subject.Kind), s.Subject.ID, s.Subject.Name,
 		string(s.Outcome), string(s.Mode), string(s.Status), rmstore.Micros(s.DecidedAt), rmstore.Micros(s.PushedAt),
 		rmstore.Bool(s.Open()), int64(open), rmstore.Bool(overdue), rmstore.Bool(len(pending) > 0), rerouteSince,

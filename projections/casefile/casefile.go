@@ -41,7 +41,7 @@ var (
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 4 }
+func (Projection) Version() int { return 5 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string { return []string{"cases", "units"} }
@@ -77,7 +77,7 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 			pos_major BIGINT NOT NULL,
 			pos_minor BIGINT NOT NULL,
 			updated_at BIGINT NOT NULL,
-			state TEXT NOT NULL)`),
+			state ` + rmstore.BytesType(d) + ` NOT NULL)`),
 		t.Expand(`CREATE TABLE {{units}} (
 			case_id TEXT NOT NULL,
 			unit TEXT NOT NULL,

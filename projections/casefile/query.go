@@ -222,7 +222,7 @@ func Get(ctx context.Context, db rmstore.DB, cat *projections.Catalog, id string
 // State returns the folded domain state of a case (for detail views that
 // need more than the row). Errors: ErrNotFound, projections.ErrNotBuilt.
 func State(ctx context.Context, db rmstore.DB, cat *projections.Catalog, id string) (cases.State, error) {
-	var st string
+	var st []byte
 	err := cat.Do(ctx, Name, func(t *rmstore.Tables) error {
 		return db.QueryRow(ctx, t.Expand(`SELECT state FROM {{cases}} WHERE id = $1`), id).Scan(&st)
 	})
@@ -233,7 +233,7 @@ func State(ctx context.Context, db rmstore.DB, cat *projections.Catalog, id stri
 		return cases.State{}, err
 	}
 	var f folded
-	if err := json.Unmarshal([]byte(st), &f); err != nil {
+	if err := f.unpack(st); err != nil {
 		return cases.State{}, fmt.Errorf("casefile: decode %s: %w", id, err)
 	}
 	return f.State, nil

@@ -42,10 +42,10 @@ type counted struct {
 }
 
 // aggregate is the fold of one aggregate with clocks. Its stored form
-// (appendJSON, parseAggregate) is compact JSON: a case in the slim form of
-// AppendCaseState, the other states with encoding/json, and the marks,
-// fingerprints and counts keyed by the obligation id without the
-// aggregate's key (idSuffix).
+// (appendJSON, parseAggregate) is compact JSON, packed with rmstore.Pack:
+// a case in the slim form of AppendCaseState, the other states with
+// encoding/json, and the marks, fingerprints and counts keyed by the
+// obligation id without the aggregate's key (idSuffix).
 type aggregate struct {
 	Case         *cases.State
 	Consultation *consultation.State
@@ -483,14 +483,19 @@ func (a *applier) scanAggregates(q string, args ...any) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var key, st string
+		var key string
+		var st []byte
 		if err := rows.Scan(&key, &st); err != nil {
 			return fmt.Errorf("obligation: load aggregates: %w", err)
 		}
 		if _, ok := a.aggs[key]; ok {
 			continue // the in-memory fold is newer or equal
 		}
-		g, err := parseAggregate(key, []byte(st))
+		b, err := rmstore.Unpack(st)
+		if err != nil {
+			return fmt.Errorf("obligation: decode %s: %w", key, err)
+		}
+		g, err := parseAggregate(key, b)
 		if err != nil {
 			return fmt.Errorf("obligation: decode %s: %w", key, err)
 		}
@@ -766,7 +771,7 @@ func (a *applier) write(g *aggregate) {
 		g.Rows = nil
 	}
 	a.buf = g.appendJSON(a.buf[:0])
-	a.aggRows.Add(g.key, int64(open), string(a.buf))
+	a.aggRows.Add(g.key, int64(open), rmstore.Pack(a.buf))
 }
 
 // scorecardKey is the change key of the scorecard a count falls in.

@@ -94,7 +94,7 @@ func Registry() *eventstore.Registry { return registry }
 func (Projection) Name() string { return Name }
 
 // Version implements projections.Projection.
-func (Projection) Version() int { return 4 }
+func (Projection) Version() int { return 5 }
 
 // Tables implements projections.Projection.
 func (Projection) Tables() []string {
@@ -110,7 +110,7 @@ func (Projection) Schema(d rmstore.Dialect, t *rmstore.Tables) []string {
 		t.Expand(`CREATE TABLE {{aggregates}} (
 			key TEXT PRIMARY KEY,
 			open_count BIGINT NOT NULL,
-			state TEXT NOT NULL)`),
+			state ` + rmstore.BytesType(d) + ` NOT NULL)`),
 		t.Expand(`CREATE TABLE {{timepolicy}} (
 			id BIGINT PRIMARY KEY,
 			state TEXT NOT NULL)`),
