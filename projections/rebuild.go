@@ -139,18 +139,14 @@ func Rebuild(ctx context.Context, store eventstore.Store, db rmstore.DB, projs [
 	return nil
 }
 
-// createAllIndexes builds the secondary indexes of the new generations: on
-// PostgreSQL those of two projections at a time, each in a transaction
-// of its own on its own connection (the server builds them on both cores);
-// on SQLite, which has one writer, one after the other.
+// createAllIndexes builds the secondary indexes of the new generations,
+// each projection's in a transaction of its own: on PostgreSQL those of two
+// projections at a time, on their own connections (the server builds them
+// on both cores); on SQLite, which has one writer, one after the other.
 func createAllIndexes(ctx context.Context, db rmstore.DB, projs []Projection, gens []genState) error {
-	if db.Dialect() != rmstore.Postgres {
-		for i, p := range projs {
-			if err := createIndexes(ctx, db, p, gens[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+	workers := 1
+	if db.Dialect() == rmstore.Postgres {
+		workers = 2
 	}
 	errs := make([]error, len(projs))
 	next := make(chan int, len(projs))
@@ -159,7 +155,7 @@ func createAllIndexes(ctx context.Context, db rmstore.DB, projs []Projection, ge
 	}
 	close(next)
 	var wg sync.WaitGroup
-	for range min(2, len(projs)) {
+	for range min(workers, len(projs)) {
 		wg.Go(func() {
 			for i := range next {
 				errs[i] = createIndexes(ctx, db, projs[i], gens[i])
