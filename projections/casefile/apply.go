@@ -105,11 +105,17 @@ type item struct {
 	at      time.Time
 }
 
+// folds tells whether Apply folds e: a case event, or a miss recorded by
+// the scheduler (of an obligation of a case or of another aggregate).
+func folds(e eventstore.Event) bool {
+	return strings.HasPrefix(e.Type, "case.") || e.Type == "deadline.missed"
+}
+
 // Prepare implements projections.Preparer: it decodes the events Apply
 // folds into the memo of obligation.Decode.
 func (Projection) Prepare(evs []eventstore.Event) {
 	for _, e := range evs {
-		if strings.HasPrefix(e.Type, "case.") || e.Type == "deadline.missed" {
+		if folds(e) {
 			obligation.Decode(e) // an error is reported by Apply
 		}
 	}
@@ -121,14 +127,10 @@ func (Projection) Apply(ctx context.Context, tx rmstore.Tx, t *rmstore.Tables, e
 	var ids []string
 	seen := map[string]bool{}
 	for _, e := range evs {
-		var id string
-		switch {
-		case strings.HasPrefix(e.Type, "case."):
-			id = strings.TrimPrefix(e.StreamID, "case-")
-		case e.Type == "deadline.missed":
-		default:
+		if !folds(e) {
 			continue
 		}
+		id := strings.TrimPrefix(e.StreamID, "case-") // a miss: its subject's, below
 		ev, err := obligation.Decode(e)
 		if err != nil {
 			return nil, fmt.Errorf("casefile: %w", err)
