@@ -359,36 +359,14 @@ func (r *Runner) runOne(ctx context.Context, t *tracked) error {
 }
 
 // commit applies one batch and its checkpoint in one transaction, then
-// publishes the change.
+// publishes the change: the group's transaction (tryGroup) with one member.
 func (r *Runner) commit(ctx context.Context, t *tracked, g genState, evs []eventstore.Event) error {
-	if r.db.Dialect() == rmstore.SQLite {
-		r.writeMu.Lock()
-		defer r.writeMu.Unlock()
-	}
-	tx, err := r.db.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)
-	keys, err := applyBatch(ctx, tx, r.db.Dialect(), t.p, g, true, evs)
-	if err != nil {
-		return err
-	}
-	c := Change{Projection: t.p.Name(), Generation: g.gen, Position: evs[len(evs)-1].Position, Keys: keys}
-	queueNotify(tx, r.db.Dialect(), r.origin, c)
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	t.count(len(evs))
-	r.publishLocal(c)
-	return nil
+	_, err := r.tryGroup(ctx, []*member{{t: t, g: g, evs: evs}}, false)
+	return err
 }
 
 // publishLocal records a committed change and publishes it in-process.
-func (r *Runner) publishLocal(c Change) {
-	r.observe(c, true)
-	r.broker.Publish(c)
-}
+func (r *Runner) publishLocal(c Change) { r.publishLocalAll([]Change{c}) }
 
 // publishLocalAll records changes committed together and publishes them
 // in-process, waking WaitFor once.
