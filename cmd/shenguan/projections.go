@@ -10,35 +10,15 @@ import (
 	"shenguan/eventstore"
 	"shenguan/eventstore/postgres"
 	"shenguan/projections"
-	"shenguan/projections/assessment"
-	"shenguan/projections/casefile"
-	"shenguan/projections/consultation"
-	"shenguan/projections/credit"
 	"shenguan/projections/creditpm"
-	"shenguan/projections/directory"
-	"shenguan/projections/obligation"
-	"shenguan/projections/problem"
+	"shenguan/projections/readmodels"
 	"shenguan/projections/rmstore"
 	"shenguan/projections/scheduler"
-	"shenguan/projections/scorecard"
-	"shenguan/projections/summary"
 )
 
 // readModels returns every read model the binary keeps: the one list that
 // serve runs and rebuild rebuilds.
-func readModels() []projections.Projection {
-	return []projections.Projection{
-		directory.Projection{},
-		casefile.Projection{},
-		obligation.Projection{},
-		scorecard.Projection{},
-		credit.Projection{},
-		problem.Projection{},
-		consultation.Projection{},
-		summary.Projection{},
-		assessment.Projection{},
-	}
-}
+func readModels() []projections.Projection { return readmodels.All() }
 
 // readModelNames returns the names of readModels, in order.
 func readModelNames() []string {

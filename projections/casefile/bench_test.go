@@ -24,26 +24,18 @@ import (
 	"shenguan/eventstore/postgres/pgtest"
 	"shenguan/eventstore/sqlite"
 	"shenguan/projections"
-	passessment "shenguan/projections/assessment"
-	"shenguan/projections/casefile"
-	"shenguan/projections/consultation"
-	"shenguan/projections/credit"
-	pdirectory "shenguan/projections/directory"
-	"shenguan/projections/obligation"
-	pproblem "shenguan/projections/problem"
+	"shenguan/projections/readmodels"
 	"shenguan/projections/rmstore"
 	"shenguan/projections/rmtest"
-	"shenguan/projections/scorecard"
-	"shenguan/projections/summary"
 )
 
-// BenchmarkRebuildAll rebuilds every read model the service runs (the list
-// of readModels in cmd/shenguan, see allReadModels) over a generated
-// district and, in the same run, a baseline of
-// plain upserts (one per event, by its id) with the checkpoint row, read and
-// batched the same way (pages of 1 000 events, a commit every 10 000), and
-// the same baseline keyed by the events' positions for reference. Events
-// live in a SQLite event store; the read models in SQLite and in PostgreSQL.
+// BenchmarkRebuildAll rebuilds every read model the service runs
+// (readmodels.All) over a generated district and, in the same run, a
+// baseline of plain upserts (one per event, by its id) with the checkpoint
+// row, read and batched the same way (pages of 1 000 events, a commit every
+// 10 000), and the same baseline keyed by the events' positions for
+// reference. Events live in a SQLite event store; the read models in
+// SQLite and in PostgreSQL.
 //
 // SHENGUAN_BENCH_CASES sets the number of cases (default 2 000, about 10
 // events each); use 100000 by hand for the district (and
@@ -173,22 +165,8 @@ func BenchmarkRebuildAll(b *testing.B) {
 	}
 }
 
-// allReadModels returns every read model the service runs, as
-// cmd/shenguan's readModels does (a main package cannot be imported; keep
-// the two lists equal).
-func allReadModels() []projections.Projection {
-	return []projections.Projection{
-		pdirectory.Projection{},
-		casefile.Projection{},
-		obligation.Projection{},
-		scorecard.Projection{},
-		credit.Projection{},
-		pproblem.Projection{},
-		consultation.Projection{},
-		summary.Projection{},
-		passessment.Projection{},
-	}
-}
+// allReadModels returns every read model the service runs.
+func allReadModels() []projections.Projection { return readmodels.All() }
 
 // measure runs fn b.N times and reports events/s and the peak heap in use.
 func measure(b *testing.B, events int, fn func()) {
