@@ -717,3 +717,20 @@ func checkIndexes(t *testing.T, env *rmtest.Env, when string) {
 		t.Errorf("only %d indexes checked", n)
 	}
 }
+
+// TestRebuildOfDistrictMatchesIncremental runs every read model over a
+// generated district (the rebuild benchmark's, checked against the domain by
+// TestGeneratedDistrictIsValid) as the live runner does, then rebuilds them
+// all, in one chunk and in chunks of a few events: the rows must be the same.
+func TestRebuildOfDistrictMatchesIncremental(t *testing.T) {
+	for _, b := range rmtest.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			env := rmtest.NewEnv(t, b, allReadModels()...)
+			if n := generateDistrict(t, env.Ctx, env.Store, 150); n < 1000 {
+				t.Fatalf("district of %d events", n)
+			}
+			env.Sync(t)
+			env.CheckRebuild(t)
+		})
+	}
+}
