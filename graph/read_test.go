@@ -515,17 +515,19 @@ func TestEventsTailCatchUpThenLive(t *testing.T) {
 	}
 }
 
+// TestSubscriptionsLeaveNoGoroutines: every subscription a socket opens
+// registers with the broker (the events tail reads the store instead),
+// completing one removes its subscriber while the socket stays, and closing
+// the sockets ends the rest: no broker subscriber and no goroutine of theirs
+// is left behind.
 func TestSubscriptionsLeaveNoGoroutines(t *testing.T) {
 	f := startRead(t)
 	f.seedDistrict(t)
 	// Warm up (the runner, the HTTP client and server pools).
 	f.post(t, supTok(t), `{ cases { totalCount } }`, nil)
-	settle := func() int {
-		runtime.GC()
-		time.Sleep(50 * time.Millisecond)
-		return runtime.NumGoroutine()
-	}
-	before := settle()
+	base := f.broker.Len()
+	waitNoSubscriptionGoroutines(t) // of the tests before
+	before := runtime.NumGoroutine()
 	for range 3 {
 		c := f.ws(t, supTok(t))
 		subscribe(t, c, "1", `subscription { inboxChanged { totalCount } }`, nil)
@@ -536,31 +538,78 @@ func TestSubscriptionsLeaveNoGoroutines(t *testing.T) {
 		a := f.ws(t, auditorTok(t))
 		subscribe(t, a, "ev", `subscription { events { position } }`, nil)
 		nextFor(t, a, "ev")
-		if f.broker.Len() < 3 {
-			t.Errorf("broker has %d subscribers, want at least 3", f.broker.Len())
-		}
+		// gqlgen resolves each subscribe in its own goroutine, and
+		// obligationAlerts sends nothing until an alert is new: the first
+		// values of 1 and 2 say nothing of 3 (nor does the events tail,
+		// which reads the store, not the broker). Wait for all three.
+		f.waitBrokerLen(t, base+3, "the 3 subscriptions of the socket")
 		// One completes its subscription, the rest go with the socket.
 		send(t, c, map[string]any{"id": "2", "type": "complete"})
+		f.waitBrokerLen(t, base+2, "after completing caseChanged")
 		c.Close()
 		a.Close()
+		f.waitBrokerLen(t, base, "after the sockets closed")
 	}
+	waitNoSubscriptionGoroutines(t)
 	deadline := time.Now().Add(10 * time.Second)
-	for f.broker.Len() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := f.broker.Len(); n != 0 {
-		t.Fatalf("broker still has %d subscribers after the sockets closed", n)
-	}
-	var after int
-	for {
-		after = settle()
-		if after <= before || time.Now().After(deadline) {
-			break
-		}
+	after := runtime.NumGoroutine()
+	for after > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		after = runtime.NumGoroutine()
 	}
 	if after > before {
 		buf := make([]byte, 1<<20)
 		t.Errorf("goroutines %d after the subscriptions ended, %d before:\n%s", after, before, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// waitBrokerLen waits until the broker has exactly n subscribers (adding
+// and removing one is asynchronous to the client), failing with what after
+// a generous deadline.
+func (f *readFixture) waitBrokerLen(t *testing.T, n int, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for f.broker.Len() != n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: broker has %d subscribers, want %d", what, f.broker.Len(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// subscriptionFrames name the functions of goroutines that serve websocket
+// subscriptions: the socket's reader and writer, one per operation, the
+// broker-fed watches and the events tail.
+var subscriptionFrames = []string{
+	"gqlgen/graphql/handler/transport.(*wsConnection)",
+	"github.com/coder/websocket.(*Conn)",
+	"shenguan/graph.watch[",
+	"shenguan/graph.(*Resolver).eventTail",
+}
+
+// waitNoSubscriptionGoroutines waits until no goroutine runs one of
+// subscriptionFrames, failing with their stacks after a generous deadline.
+func waitNoSubscriptionGoroutines(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	buf := make([]byte, 1<<20)
+	for {
+		var left []string
+		for _, g := range strings.Split(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			for _, fr := range subscriptionFrames {
+				if strings.Contains(g, fr) {
+					left = append(left, g)
+					break
+				}
+			}
+		}
+		if len(left) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines of subscriptions left:\n%s", len(left), strings.Join(left, "\n\n"))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
