@@ -234,7 +234,12 @@ func State(ctx context.Context, db rmstore.DB, cat *projections.Catalog, id stri
 	}
 	var f folded
 	if err := f.unpack(st); err != nil {
-		return cases.State{}, fmt.Errorf("casefile: decode %s: %w", id, err)
+		// A generation of version 4 or older holds the JSON itself: it
+		// still answers while the packed generation is being built after
+		// an upgrade.
+		if f.UnmarshalJSON(st) != nil {
+			return cases.State{}, fmt.Errorf("casefile: decode %s: %w", id, err)
+		}
 	}
 	return f.State, nil
 }

@@ -3,12 +3,16 @@ package casefile_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"shenguan/domain/cases"
 	"shenguan/projections"
 	"shenguan/projections/casefile"
+	"shenguan/projections/rmstore"
 	"shenguan/projections/rmtest"
 )
 
@@ -103,5 +107,48 @@ func testListByUnit(t *testing.T, env *rmtest.Env) {
 				t.Errorf("List(%+v) pages of %d = %v, want %v", tc.f, size, got, want)
 			}
 		}
+	}
+}
+
+// TestStateOfUnpackedGeneration: after an upgrade the generation of version 4
+// (the state stored as JSON, not packed) answers queries while version 5 is
+// built; State reads both forms.
+func TestStateOfUnpackedGeneration(t *testing.T) {
+	rmtest.Run(t, func() []projections.Projection { return []projections.Projection{casefile.Projection{}} },
+		rmtest.Case{Name: "unpacked state", Run: testStateOfUnpackedGeneration})
+}
+
+func testStateOfUnpackedGeneration(t *testing.T, env *rmtest.Env) {
+	d := newDistrict(t, env)
+	d.push("C-1", firm, at(3, 2, 9), at(3, 2, 10))
+	d.sync()
+	want, err := casefile.State(env.Ctx, env.DB, env.Catalog, "C-1")
+	if err != nil || want.ID != "C-1" {
+		t.Fatalf("State = %+v, %v", want, err)
+	}
+	tables, err := env.Catalog.Tables(env.Ctx, casefile.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var packed []byte
+	if err := env.DB.QueryRow(env.Ctx, tables.Expand(`SELECT state FROM {{cases}} WHERE id = $1`), "C-1").Scan(&packed); err != nil {
+		t.Fatal(err)
+	}
+	plain, err := rmstore.Unpack(packed)
+	if err != nil {
+		t.Fatalf("the stored state is not packed: %v", err)
+	}
+	if _, err := env.DB.Exec(env.Ctx, tables.Expand(`UPDATE {{cases}} SET state = $1 WHERE id = $2`), plain, "C-1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := casefile.State(env.Ctx, env.DB, env.Catalog, "C-1")
+	if err != nil || !cmp.Equal(got, want) {
+		t.Fatalf("State of the unpacked row = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := env.DB.Exec(env.Ctx, tables.Expand(`UPDATE {{cases}} SET state = $1 WHERE id = $2`), []byte("\x05garbage"), "C-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := casefile.State(env.Ctx, env.DB, env.Catalog, "C-1"); err == nil || !strings.Contains(err.Error(), "decode C-1") {
+		t.Fatalf("State of a corrupt row: %v, want a decode error", err)
 	}
 }
