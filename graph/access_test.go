@@ -18,16 +18,8 @@ import (
 	"shenguan/graph/auth"
 	"shenguan/graph/service"
 	"shenguan/projections"
-	"shenguan/projections/assessment"
-	"shenguan/projections/casefile"
-	"shenguan/projections/consultation"
-	"shenguan/projections/credit"
-	dirrm "shenguan/projections/directory"
-	"shenguan/projections/obligation"
-	"shenguan/projections/problem"
+	"shenguan/projections/readmodels"
 	"shenguan/projections/rmstore"
-	"shenguan/projections/scorecard"
-	"shenguan/projections/summary"
 )
 
 // startAccess is startRead with introspection on (the matrix finds the
@@ -47,9 +39,7 @@ func startAccess(t *testing.T) *readFixture {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	runner, err := projections.New(store, db, projections.Options{Logger: log},
-		casefile.Projection{}, dirrm.Projection{}, obligation.Projection{}, scorecard.Projection{}, problem.Projection{},
-		consultation.Projection{}, credit.Projection{}, summary.Projection{}, assessment.Projection{})
+	runner, err := projections.New(store, db, projections.Options{Logger: log}, readmodels.All()...)
 	if err != nil {
 		t.Fatal(err)
 	}

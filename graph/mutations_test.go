@@ -19,16 +19,8 @@ import (
 	"shenguan/graph/auth"
 	"shenguan/graph/service"
 	"shenguan/projections"
-	"shenguan/projections/assessment"
-	"shenguan/projections/casefile"
-	"shenguan/projections/consultation"
-	"shenguan/projections/credit"
-	dirrm "shenguan/projections/directory"
-	"shenguan/projections/obligation"
-	"shenguan/projections/problem"
+	"shenguan/projections/readmodels"
 	"shenguan/projections/rmstore"
-	"shenguan/projections/scorecard"
-	"shenguan/projections/summary"
 )
 
 // writeFixture is the real handler with a command service over a real
@@ -53,9 +45,7 @@ func startWithService(t *testing.T) *writeFixture {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	runner, err := projections.New(store, db, projections.Options{Logger: log},
-		casefile.Projection{}, dirrm.Projection{}, obligation.Projection{}, scorecard.Projection{}, problem.Projection{},
-		consultation.Projection{}, credit.Projection{}, summary.Projection{}, assessment.Projection{})
+	runner, err := projections.New(store, db, projections.Options{Logger: log}, readmodels.All()...)
 	if err != nil {
 		t.Fatal(err)
 	}
