@@ -425,11 +425,13 @@ func applyChunk(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, projs []P
 	return firstError(errs)
 }
 
-// firstError returns the first error that is not a cancellation (which
-// follows from another), else the first.
+// firstError returns the first error that follows from no other, else the
+// first. Following errors are cancellations and, on PostgreSQL, the
+// refusals of a transaction a failed statement aborted (25P02: another
+// projection's write failed, in a hand-off that view reports later).
 func firstError(errs []error) error {
 	for _, err := range errs {
-		if err != nil && !errors.Is(err, context.Canceled) {
+		if err != nil && !errors.Is(err, context.Canceled) && rmstore.SQLState(err) != "25P02" {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"shenguan/eventstore/postgres/pgtest"
 	"shenguan/projections/rmstore"
 )
 
@@ -110,5 +111,41 @@ func TestLanesAssign(t *testing.T) {
 	}
 	if got := newLanes(rmstore.SQLite, 5).assign(); len(got) != 1 || len(got[0]) != 5 {
 		t.Fatalf("SQLite lanes: %v, want one of all five", got)
+	}
+}
+
+// On PostgreSQL a hand-off that fails aborts the shared transaction: the
+// other views' next statements are refused (25P02) before the failed
+// view reports its error. The chunk's error is the cause, not a refusal.
+func TestChunkErrorIsTheFailedHandOff(t *testing.T) {
+	ctx := t.Context()
+	db, err := rmstore.OpenPostgres(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(ctx, `CREATE TABLE t (a BIGINT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	var mu sync.Mutex
+	reader := &txView{ctx: ctx, mu: &mu, tx: tx}
+	writer := &txView{ctx: ctx, mu: &mu, tx: tx}
+	for k := range asyncArgs {
+		writer.Queue(`INSERT INTO missing (a) VALUES ($1)`, int64(k))
+	}
+	writer.busy.Wait() // the hand-off has failed; the writer has not said so yet
+	var n int64
+	refused := reader.QueryRow(ctx, `SELECT COUNT(*) FROM t`).Scan(&n)
+	if rmstore.SQLState(refused) != "25P02" {
+		t.Fatalf("read after the failed hand-off: %v; want a refusal (25P02)", refused)
+	}
+	cause := writer.Flush(ctx)
+	if got := firstError([]error{refused, cause}); got == nil || !rmstore.IsUndefinedTable(got) {
+		t.Fatalf("firstError = %v; want the hand-off's undefined table", got)
 	}
 }
