@@ -381,15 +381,12 @@ func (l *lanes) applyLane(ctx context.Context, db rmstore.DB, projs []Projection
 	}
 	if err := applyChunk(ctx, tx, db.Dialect(), projs, gens, idx, events, l.took); err != nil {
 		tx.Rollback(ctx)
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		if errors.Is(err, ErrCheckpointMoved) {
+		if errors.Is(err, ErrCheckpointMoved) { // applyBatch's check, before Apply
 			return fmt.Errorf("projections: rebuild: another rebuild wrote the new generation: %w", err)
 		}
 		return err
 	}
-	return nil
+	return tx.Commit(ctx)
 }
 
 // applyChunk applies events to the projections idx in tx (applyBatch), the
