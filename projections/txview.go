@@ -24,7 +24,9 @@ import (
 // rows while it computes the next. One hand-off runs at a time; the next,
 // and every read and Flush, first waits for it, so that the view's writes
 // reach the store in order and a read sees them all. An error of a
-// hand-off is returned by the view's next read or Flush.
+// hand-off is returned by the view's next read or Flush. So a projection
+// must not Queue while it holds rows of a Query open: a hand-off waits for
+// the mutex those rows hold, and a second one would wait for the first.
 //
 // A view tells its dialect (Dialect), so that rmstore.Inserts writes
 // anonymous parameters on SQLite through it as on the transaction itself.
@@ -54,10 +56,15 @@ var errViewCommit = errors.New("projections: Apply must not commit or roll back"
 // pass queues the view's writes on the transaction; the caller holds mu or
 // no other view is in use.
 func (v *txView) pass() {
-	for _, q := range v.queue {
-		v.tx.Queue(q.sql, q.args...)
-	}
+	queueAll(v.tx, v.queue)
 	v.queue, v.args = nil, 0
+}
+
+// queueAll queues stmts on tx.
+func queueAll(tx rmstore.Tx, stmts []queuedStmt) {
+	for _, q := range stmts {
+		tx.Queue(q.sql, q.args...)
+	}
 }
 
 // wait waits for the running hand-off and returns its error.
@@ -76,9 +83,7 @@ func (v *txView) handOff() {
 	v.busy.Go(func() {
 		v.mu.Lock()
 		defer v.mu.Unlock()
-		for _, q := range batch {
-			v.tx.Queue(q.sql, q.args...)
-		}
+		queueAll(v.tx, batch)
 		v.err = v.tx.Flush(v.ctx)
 	})
 }
