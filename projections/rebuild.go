@@ -20,7 +20,8 @@ type RebuildOptions struct {
 	// CommitEvery is roughly how many events go into one transaction
 	// (default 10 000); statements are pipelined within it.
 	CommitEvery int
-	// Progress, when set, is called after every commit and once at the end.
+	// Progress, when set, is called after every chunk (once its
+	// transactions, one per lane, have committed) and once at the end.
 	Progress func(Progress)
 	// OnSwitch, when set, is called with the change of each switched
 	// projection (the Runner uses it to publish in-process).
