@@ -191,8 +191,9 @@ func measure(b *testing.B, events int, fn func()) {
 		}
 	}()
 	// SHENGUAN_BENCH_CPUPROFILE=prefix writes a CPU profile of each
-	// measured part alone (without the district's generation) to
-	// prefix-<benchmark>.prof.
+	// measured part and its untimed setup (opening the store, Setup), but
+	// not the district's generation, to prefix-<benchmark>.prof. Do not
+	// combine it with -test.cpuprofile.
 	if prefix := os.Getenv("SHENGUAN_BENCH_CPUPROFILE"); prefix != "" {
 		f, err := os.Create(prefix + "-" + strings.ReplaceAll(b.Name(), "/", "_") + ".prof")
 		if err != nil {

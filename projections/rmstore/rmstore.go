@@ -13,8 +13,10 @@
 //     TEXT for strings, ids, enums and JSON documents; DOUBLE PRECISION for
 //     floating point; times are BIGINT unix microseconds UTC (see Micros and
 //     FromMicros) so that they sort and compare identically on both stores.
-//     Avoid BOOLEAN, TIMESTAMPTZ, JSONB, BYTEA/BLOB, SERIAL and arrays; when
-//     a read model truly needs one, branch on DB.Dialect in its schema.
+//     Bytes (such as a fold packed with Pack) go in a column of type
+//     BytesType(d): BYTEA or BLOB. Avoid BOOLEAN, TIMESTAMPTZ, JSONB, SERIAL
+//     and arrays; when a read model truly needs one, branch on DB.Dialect
+//     in its schema.
 //   - Upserts: INSERT … ON CONFLICT (key) DO UPDATE SET col = excluded.col
 //     (both accept it). RETURNING works on both.
 //   - Keyset pagination: WHERE (a, b) > ($1, $2) ORDER BY a, b LIMIT $3 works
