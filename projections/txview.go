@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"shenguan/projections/rmstore"
 )
@@ -21,12 +22,11 @@ import (
 // Once a view holds writes of asyncArgs values or more, it hands them to a
 // goroutine that runs them on the transaction (under the mutex) while the
 // projection goes on folding: so the store works on a projection's first
-// rows while it computes the next. One hand-off runs at a time; the next,
-// and every read and Flush, first waits for it, so that the view's writes
-// reach the store in order and a read sees them all. An error of a
-// hand-off is returned by the view's next read or Flush. So a projection
-// must not Queue while it holds rows of a Query open: a hand-off waits for
-// the mutex those rows hold, and a second one would wait for the first.
+// rows while it computes the next. One hand-off runs at a time: while one
+// runs, the view keeps what is queued next (Queue never waits), and every
+// read and Flush first waits for it, so that the view's writes reach the
+// store in order and a read sees them all. An error of a hand-off is
+// returned by the view's next read or Flush.
 //
 // A view tells its dialect (Dialect), so that rmstore.Inserts writes
 // anonymous parameters on SQLite through it as on the transaction itself.
@@ -38,8 +38,9 @@ type txView struct {
 	queue  []queuedStmt
 	args   int // values in queue
 
-	busy sync.WaitGroup // the running hand-off
-	err  error          // of a hand-off, read after busy.Wait
+	busy    sync.WaitGroup // the running hand-off
+	running atomic.Bool    // a hand-off runs; false once err is set
+	err     error          // of a hand-off, read after busy.Wait or !running
 }
 
 // asyncArgs is the number of queued values from which a view hands its
@@ -73,18 +74,22 @@ func (v *txView) wait() error {
 	return v.err
 }
 
-// handOff runs the view's writes on the transaction in the background.
+// handOff runs the view's writes on the transaction in the background,
+// unless a hand-off still runs (the writes wait for the next call) or one
+// failed (the transaction is lost; the next read or Flush reports it).
 func (v *txView) handOff() {
-	if v.wait() != nil {
-		return // the transaction is lost; the error is reported by the next read or Flush
+	if v.running.Load() || v.err != nil {
+		return
 	}
 	batch := v.queue
 	v.queue, v.args = nil, 0
+	v.running.Store(true)
 	v.busy.Go(func() {
 		v.mu.Lock()
 		defer v.mu.Unlock()
 		queueAll(v.tx, batch)
 		v.err = v.tx.Flush(v.ctx)
+		v.running.Store(false)
 	})
 }
 

@@ -69,7 +69,11 @@ func TestViewHandsOffWritesInOrder(t *testing.T) {
 	v := &txView{ctx: ctx, mu: &mu, tx: tx, sqlite: true}
 	other := &txView{ctx: ctx, mu: &mu, tx: tx, sqlite: true} // another projection's view
 	ins := rmstore.NewInserts(`INSERT INTO t (a, b)`, 2, `ON CONFLICT (a) DO UPDATE SET b = excluded.b`)
-	const keys = asyncArgs // two values a row: every key is written twice, in two hand-offs
+	const keys = asyncArgs // two values a row: every key is written twice
+	// Another view holds the transaction (its rows open) while this one
+	// queues: the first hand-off waits for it, and Queue goes on without
+	// waiting (a Queue that waited would hang here), keeping the rest.
+	mu.Lock()
 	for round := range 2 {
 		for k := range keys {
 			ins.Add("k"+strconv.Itoa(k), int64(round*keys+k))
@@ -77,9 +81,11 @@ func TestViewHandsOffWritesInOrder(t *testing.T) {
 		}
 		ins.Queue(v)
 	}
-	if v.args >= asyncArgs {
-		t.Fatalf("the view still holds %d values: no hand-off", v.args)
+	if !v.running.Load() || v.args == 0 || v.args >= 4*keys {
+		t.Fatalf("hand-off running %v, the view holds %d of %d values; want one hand-off waiting and the rest held",
+			v.running.Load(), v.args, 4*keys)
 	}
+	mu.Unlock()
 	var n, sum int64
 	if err := other.QueryRow(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
 		t.Fatal(err)
