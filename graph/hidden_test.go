@@ -28,6 +28,24 @@ func TestMutationOnAnotherUnitsCaseAnswersLikeAMissingCase(t *testing.T) {
 			"discoveredAt": time.Now().Add(-time.Hour).Format(time.RFC3339), "description": "超范围经营"}},
 		{otherApprover, "correctPush", "CorrectPushInput", map[string]any{"reason": "名称有误", "subjectName": "天津某某餐饮有限公司"}},
 		{otherApprover, "recordSealedDocument", "RecordSealedDocumentInput", map[string]any{"number": "津东卫〔2026〕1号"}},
+		{otherApprover, "disputeReturn", "DisputeReturnInput", map[string]any{"returnUnit": "u-scjgj", "reason": "属于该单位职责"}},
+		{otherApprover, "reRoute", "ReRouteInput", map[string]any{"units": []string{"u-wjw"}}},
+		// Naming itself among the inspecting units gives a unit no part in the case.
+		{otherSupTok(t), "organiseJointInspection", "OrganiseJointInspectionInput", map[string]any{
+			"units": []string{"u-wjw", "u-scjgj"}, "plan": "联合检查"}},
+		{otherSupTok(t), "completeJointInspection", "CompleteJointInspectionInput", map[string]any{"seq": 1, "findings": "无"}},
+		{otherSupTok(t), "completeVerification", "CompleteVerificationInput", map[string]any{"result": "CONFIRMED"}},
+		{otherSupTok(t), "submitFeedback", "SubmitFeedbackInput", map[string]any{
+			"violationSeq": 1, "channel": "SYSTEM", "content": "已核实"}},
+		{otherSupTok(t), "orderRectification", "OrderRectificationInput", map[string]any{
+			"requirement": "限期整改", "deadline": time.Now().Add(240 * time.Hour).Format(time.RFC3339)}},
+		{otherSupTok(t), "confirmRectification", "ConfirmRectificationInput", map[string]any{"seq": 1, "rectified": true}},
+		{otherSupTok(t), "imposePenalty", "ImposePenaltyInput", map[string]any{"decisionNumber": "津东卫罚〔2026〕1号", "summary": "罚款"}},
+		{otherSupTok(t), "requestRevocation", "RequestRevocationInput", map[string]any{"documentNumber": "津东卫〔2026〕2号", "reason": "虚假承诺"}},
+		{otherApprover, "decideRevocation", "DecideRevocationInput", map[string]any{
+			"decisionNumber": "津东卫撤〔2026〕1号", "dishonest": true, "reason": "虚假承诺"}},
+		{otherApprover, "declineRevocation", "DeclineRevocationInput", map[string]any{"explanation": "不予撤销"}},
+		{otherApprover, "closeCase", "CloseCaseInput", nil},
 	}
 	call := func(t *testing.T, token, mutation, input, caseID string, extra map[string]any) response {
 		t.Helper()
