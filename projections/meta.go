@@ -85,9 +85,11 @@ func forUpdate(d rmstore.Dialect) string {
 	return ""
 }
 
-func forShare(d rmstore.Dialect) string {
+// forShareUpdate locks the generation row (g) shared and the checkpoint
+// row (c) for update.
+func forShareUpdate(d rmstore.Dialect) string {
 	if d == rmstore.Postgres {
-		return " FOR SHARE"
+		return " FOR SHARE OF g FOR UPDATE OF c"
 	}
 	return ""
 }
@@ -205,17 +207,24 @@ func loadActive(ctx context.Context, q rmstore.Querier, name string) (g genState
 // the batch). Then Apply and the checkpoint update are queued. The caller
 // commits.
 func applyBatch(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, p Projection, g genState, live bool, events []eventstore.Event) (Changes, error) {
+	var maj, min int64
 	if live {
+		// One round trip: the active generation (shared lock, so that a
+		// switch waits for this batch) and this generation's checkpoint
+		// (locked for the update below).
 		var active int64
-		if err := tx.QueryRow(ctx, `SELECT active FROM projection_generations WHERE name = $1`+forShare(d), p.Name()).Scan(&active); err != nil {
-			return nil, fmt.Errorf("projections: %s: read generation: %w", p.Name(), err)
-		}
-		if active != g.gen {
+		err := tx.QueryRow(ctx, `SELECT g.active, c.major, c.minor FROM projection_generations g
+			JOIN projection_checkpoints c ON c.name = g.name AND c.generation = $2
+			WHERE g.name = $1`+forShareUpdate(d), p.Name(), g.gen).Scan(&active, &maj, &min)
+		switch {
+		case errors.Is(err, rmstore.ErrNoRows):
+			return nil, ErrGenerationSwitched
+		case err != nil:
+			return nil, fmt.Errorf("projections: %s: read generation and checkpoint: %w", p.Name(), err)
+		case active != g.gen:
 			return nil, ErrGenerationSwitched
 		}
-	}
-	var maj, min int64
-	if err := tx.QueryRow(ctx, `SELECT major, minor FROM projection_checkpoints WHERE name = $1 AND generation = $2`+forUpdate(d),
+	} else if err := tx.QueryRow(ctx, `SELECT major, minor FROM projection_checkpoints WHERE name = $1 AND generation = $2`+forUpdate(d),
 		p.Name(), g.gen).Scan(&maj, &min); err != nil {
 		if errors.Is(err, rmstore.ErrNoRows) {
 			return nil, ErrGenerationSwitched
