@@ -207,29 +207,25 @@ func loadActive(ctx context.Context, q rmstore.Querier, name string) (g genState
 // the batch). Then Apply and the checkpoint update are queued. The caller
 // commits.
 func applyBatch(ctx context.Context, tx rmstore.Tx, d rmstore.Dialect, p Projection, g genState, live bool, events []eventstore.Event) (Changes, error) {
-	var maj, min int64
+	// The checkpoint row, locked for the update below; when live, in the
+	// same round trip the active generation (shared lock, so that a switch
+	// waits for this batch).
+	q := `SELECT c.generation, c.major, c.minor FROM projection_checkpoints c
+		WHERE c.name = $1 AND c.generation = $2` + forUpdate(d)
 	if live {
-		// One round trip: the active generation (shared lock, so that a
-		// switch waits for this batch) and this generation's checkpoint
-		// (locked for the update below).
-		var active int64
-		err := tx.QueryRow(ctx, `SELECT g.active, c.major, c.minor FROM projection_generations g
+		q = `SELECT g.active, c.major, c.minor FROM projection_generations g
 			JOIN projection_checkpoints c ON c.name = g.name AND c.generation = $2
-			WHERE g.name = $1`+forShareUpdate(d), p.Name(), g.gen).Scan(&active, &maj, &min)
-		switch {
-		case errors.Is(err, rmstore.ErrNoRows):
-			return nil, ErrGenerationSwitched
-		case err != nil:
-			return nil, fmt.Errorf("projections: %s: read generation and checkpoint: %w", p.Name(), err)
-		case active != g.gen:
-			return nil, ErrGenerationSwitched
-		}
-	} else if err := tx.QueryRow(ctx, `SELECT major, minor FROM projection_checkpoints WHERE name = $1 AND generation = $2`+forUpdate(d),
-		p.Name(), g.gen).Scan(&maj, &min); err != nil {
-		if errors.Is(err, rmstore.ErrNoRows) {
-			return nil, ErrGenerationSwitched
-		}
+			WHERE g.name = $1` + forShareUpdate(d)
+	}
+	var active, maj, min int64
+	err := tx.QueryRow(ctx, q, p.Name(), g.gen).Scan(&active, &maj, &min)
+	switch {
+	case errors.Is(err, rmstore.ErrNoRows):
+		return nil, ErrGenerationSwitched
+	case err != nil:
 		return nil, fmt.Errorf("projections: %s: read checkpoint: %w", p.Name(), err)
+	case active != g.gen:
+		return nil, ErrGenerationSwitched
 	}
 	if (eventstore.Position{Major: uint64(maj), Minor: uint64(min)}) != g.pos {
 		return nil, ErrCheckpointMoved

@@ -324,27 +324,32 @@ func BenchmarkFollowLagCases(b *testing.B) {
 			done := make(chan struct{})
 			go func() { r.Run(ctx); close(done) }()
 			defer func() { cancel(); <-done }()
-			append1 := func(i int) eventstore.Position {
+			append1 := func(i int) (eventstore.Position, bool) {
 				stream, ev := lagEvent(i)
 				data, err := json.Marshal(ev)
 				if err != nil {
 					b.Error(err)
-					return eventstore.Position{}
+					return eventstore.Position{}, false
 				}
 				res, err := store.Append(ctx, eventstore.AppendRequest{Stream: stream, Expected: eventstore.ExpectAny(),
 					Events: []eventstore.NewEvent{{Type: ev.EventType(), Data: data,
 						Metadata: eventstore.Metadata{ActorID: "gen", OccurredAt: occurred(ev)}}}})
 				if err != nil {
 					b.Error(err)
+					return eventstore.Position{}, false
 				}
-				return res.Position
+				return res.Position, true
 			}
 			// The steady state is measured: the first append after the
 			// runner starts waits until every read model has taken its
 			// leadership (on PostgreSQL a lock on a connection of its own)
 			// and joined the follow group. That start is reported apart.
 			start := time.Now()
-			if err := r.WaitFor(ctx, append1(0)); err != nil {
+			pos, ok := append1(0)
+			if !ok {
+				b.FailNow()
+			}
+			if err := r.WaitFor(ctx, pos); err != nil {
 				b.Fatal(err)
 			}
 			startLag := time.Since(start)
@@ -378,7 +383,7 @@ func BenchmarkFollowLagCases(b *testing.B) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						if pos := append1(i); pos != (eventstore.Position{}) {
+						if pos, ok := append1(i); ok {
 							ch <- sent{pos, time.Now()}
 						}
 					}()
